@@ -1,0 +1,260 @@
+//! API-key authentication and scopes.
+//!
+//! The store keeps only a key's SHA-256 hash. Neither the key, nor its hash, nor the
+//! `Authorization` header is ever logged or sent back: [`KeyHash`] does not print itself.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use lambda_http::http::{header::AUTHORIZATION, HeaderMap};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::clock::Timestamp;
+use crate::error::ApiError;
+use crate::store::Store;
+
+pub const SCOPE_POOLS_WRITE: &str = "pools:write";
+pub const SCOPE_ORG_ADMIN_WRITE: &str = "org:admin:write";
+
+/// The SHA-256 of an API key, as lowercase hex. Its `Debug` is redacted.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct KeyHash(String);
+
+impl KeyHash {
+    pub fn of(key: &str) -> Self {
+        Self(hex::encode(Sha256::digest(key.as_bytes())))
+    }
+
+    /// Wraps a hash read back from the store.
+    pub fn from_hex(hex: String) -> Self {
+        Self(hex)
+    }
+
+    /// The hex digits, for the store's key only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for KeyHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KeyHash(<redacted>)")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyStatus {
+    Active,
+    Revoked,
+}
+
+impl KeyStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Revoked => "revoked",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(Self::Active),
+            "revoked" => Some(Self::Revoked),
+            _ => None,
+        }
+    }
+}
+
+/// What the store knows of a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    pub key_id: String,
+    pub org_id: Uuid,
+    pub scopes: BTreeSet<String>,
+    pub status: KeyStatus,
+    pub expires_at: Option<Timestamp>,
+}
+
+impl ApiKeyRecord {
+    pub fn is_usable_at(&self, now: Timestamp) -> bool {
+        self.status == KeyStatus::Active && self.expires_at.is_none_or(|t| now < t)
+    }
+}
+
+/// The caller, once authenticated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub key_id: String,
+    pub org_id: Uuid,
+    pub scopes: BTreeSet<String>,
+}
+
+impl Principal {
+    pub fn require_scope(&self, scope: &str) -> Result<(), ApiError> {
+        if self.scopes.contains(scope) {
+            Ok(())
+        } else {
+            Err(ApiError::MissingScope)
+        }
+    }
+}
+
+/// Takes the token out of `Authorization: Bearer <token>`. The scheme is case-insensitive and
+/// exactly one token must follow it after one space. No header (or a blank one) is "missing";
+/// anything else that is not that shape, including a second `Authorization` header, is "invalid".
+pub fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let value = match (values.next(), values.next()) {
+        (None, _) => return Err(ApiError::MissingCredentials),
+        (Some(v), None) => v,
+        (Some(_), Some(_)) => return Err(ApiError::InvalidCredentials),
+    };
+    let value = value.to_str().map_err(|_| ApiError::InvalidCredentials)?;
+    if value.trim().is_empty() {
+        return Err(ApiError::MissingCredentials);
+    }
+    let (scheme, token) = value
+        .split_once(' ')
+        .ok_or(ApiError::InvalidCredentials)?;
+    if !scheme.eq_ignore_ascii_case("bearer")
+        || token.is_empty()
+        || !token.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err(ApiError::InvalidCredentials);
+    }
+    Ok(token)
+}
+
+/// Authenticates a request: the key's hash is looked up in the store. Unknown, revoked and
+/// expired keys all fail the same way.
+pub async fn authenticate(
+    headers: &HeaderMap,
+    store: &dyn Store,
+    now: Timestamp,
+) -> Result<Principal, ApiError> {
+    let token = bearer_token(headers)?;
+    let hash = KeyHash::of(token);
+    let record = store
+        .find_api_key(&hash)
+        .await
+        .map_err(ApiError::from)?
+        .ok_or(ApiError::InvalidCredentials)?;
+    if !record.is_usable_at(now) {
+        return Err(ApiError::InvalidCredentials);
+    }
+    Ok(Principal {
+        key_id: record.key_id,
+        org_id: record.org_id,
+        scopes: record.scopes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::memory::MemoryStore;
+    use lambda_http::http::HeaderValue;
+
+    fn headers(values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append(AUTHORIZATION, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    fn t(s: &str) -> Timestamp {
+        Timestamp::parse(s).unwrap()
+    }
+
+    #[test]
+    fn bearer_tokens_are_read_case_insensitively() {
+        for v in ["Bearer abc", "bearer abc", "BEARER abc"] {
+            assert_eq!(bearer_token(&headers(&[v])).unwrap(), "abc");
+        }
+    }
+
+    #[test]
+    fn missing_is_told_from_invalid() {
+        assert!(matches!(bearer_token(&headers(&[])), Err(ApiError::MissingCredentials)));
+        assert!(matches!(bearer_token(&headers(&[""])), Err(ApiError::MissingCredentials)));
+        for v in [
+            "Bearer",
+            "Bearer ",
+            "Bearer  abc",
+            "Bearer abc def",
+            "Basic abc",
+            "Token abc",
+            "abc",
+        ] {
+            assert!(
+                matches!(bearer_token(&headers(&[v])), Err(ApiError::InvalidCredentials)),
+                "{v:?}"
+            );
+        }
+        assert!(matches!(
+            bearer_token(&headers(&["Bearer a", "Bearer a"])),
+            Err(ApiError::InvalidCredentials)
+        ));
+    }
+
+    #[test]
+    fn hashes_are_sha256_hex_and_never_debug_printed() {
+        let h = KeyHash::of("abc");
+        assert_eq!(
+            h.expose(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(format!("{h:?}"), "KeyHash(<redacted>)");
+    }
+
+    fn record(status: KeyStatus, expires_at: Option<Timestamp>) -> ApiKeyRecord {
+        ApiKeyRecord {
+            key_id: "key_1".into(),
+            org_id: Uuid::new_v4(),
+            scopes: [SCOPE_POOLS_WRITE.to_string()].into(),
+            status,
+            expires_at,
+        }
+    }
+
+    #[tokio::test]
+    async fn active_unexpired_keys_authenticate_and_others_do_not() {
+        let store = MemoryStore::new();
+        let now = t("2026-11-22T10:00:00Z");
+        let cases = [
+            ("am_live_good", record(KeyStatus::Active, None), true),
+            ("am_live_later", record(KeyStatus::Active, Some(t("2026-11-22T10:00:01Z"))), true),
+            ("am_live_expired", record(KeyStatus::Active, Some(now)), false),
+            ("am_live_revoked", record(KeyStatus::Revoked, None), false),
+        ];
+        for (key, rec, _) in &cases {
+            store.insert_api_key(&KeyHash::of(key), rec.clone());
+        }
+        for (key, rec, ok) in cases {
+            let got = authenticate(&headers(&[&format!("Bearer {key}")]), &store, now).await;
+            match (ok, got) {
+                (true, Ok(p)) => assert_eq!(p.org_id, rec.org_id),
+                (false, Err(ApiError::InvalidCredentials)) => {}
+                (_, other) => panic!("{key}: {other:?}"),
+            }
+        }
+        let unknown = authenticate(&headers(&["Bearer am_live_nobody"]), &store, now).await;
+        assert!(matches!(unknown, Err(ApiError::InvalidCredentials)));
+    }
+
+    #[test]
+    fn scopes_are_required_exactly() {
+        let p = Principal {
+            key_id: "k".into(),
+            org_id: Uuid::new_v4(),
+            scopes: [SCOPE_POOLS_WRITE.to_string()].into(),
+        };
+        assert!(p.require_scope(SCOPE_POOLS_WRITE).is_ok());
+        assert!(matches!(
+            p.require_scope(SCOPE_ORG_ADMIN_WRITE),
+            Err(ApiError::MissingScope)
+        ));
+    }
+}

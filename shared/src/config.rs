@@ -1,0 +1,32 @@
+//! Configuration from the environment, read once at cold start.
+
+use std::sync::Arc;
+
+use crate::pipeline::Services;
+use crate::store::dynamodb::DynamoStore;
+
+/// The variables the functions (and `local-api`) read.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `TABLE_NAME`: the DynamoDB table. Required by the functions.
+    pub table_name: Option<String>,
+}
+
+impl Config {
+    pub fn from_env() -> Self {
+        Self {
+            table_name: std::env::var("TABLE_NAME").ok().filter(|s| !s.is_empty()),
+        }
+    }
+}
+
+/// The services of a deployed function: DynamoDB on `TABLE_NAME` (endpoint from
+/// `AWS_ENDPOINT_URL_DYNAMODB` when set).
+pub async fn services_from_env() -> Result<Services, lambda_http::Error> {
+    let config = Config::from_env();
+    let table = config
+        .table_name
+        .ok_or("TABLE_NAME is not set: name the DynamoDB table the function uses")?;
+    let store = DynamoStore::from_env(table).await;
+    Ok(Services::new(Arc::new(store)))
+}

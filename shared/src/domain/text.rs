@@ -1,0 +1,78 @@
+//! String rules shared by the fields of both endpoints. Lengths count Unicode scalar values.
+
+use serde_json::Value;
+
+/// U+0000–U+001F and U+007F.
+pub fn is_control(c: char) -> bool {
+    c <= '\u{1f}' || c == '\u{7f}'
+}
+
+/// A display name: a string, trimmed, without control characters, `min..=max` characters long.
+pub fn parse_name(s: &str, min: usize, max: usize) -> Result<String, String> {
+    let trimmed = s.trim();
+    if trimmed.chars().any(is_control) {
+        return Err("must not contain control characters".into());
+    }
+    let n = trimmed.chars().count();
+    if n < min || n > max {
+        return Err(format!("must be between {min} and {max} characters"));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// [`parse_name`] for a JSON value, which must be a string (`null` included in "not a string").
+pub fn name_from_json(v: &Value, min: usize, max: usize) -> Result<String, String> {
+    match v {
+        Value::String(s) => parse_name(s, min, max),
+        _ => Err("must be a string".into()),
+    }
+}
+
+/// An integer from JSON: only JSON integers count (`20.0`, `2e1` and `"20"` do not).
+pub fn integer_from_json(v: &Value, min: i64, max: i64) -> Result<i64, String> {
+    let msg = || format!("must be an integer between {min} and {max}");
+    match v {
+        Value::Number(n) => match n.as_i64() {
+            Some(i) if (min..=max).contains(&i) => Ok(i),
+            _ => Err(msg()),
+        },
+        _ => Err(msg()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn names_are_trimmed_then_counted_in_scalar_values() {
+        assert_eq!(parse_name("  abc  ", 3, 5).unwrap(), "abc");
+        assert_eq!(parse_name("ééé", 3, 3).unwrap(), "ééé");
+        assert_eq!(parse_name("🦀🦀🦀", 3, 3).unwrap(), "🦀🦀🦀");
+        assert!(parse_name(" ab ", 3, 5).is_err());
+        assert!(parse_name("abcdef", 3, 5).is_err());
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_inner_spaces_kept() {
+        assert_eq!(parse_name("a b c", 3, 9).unwrap(), "a b c");
+        for bad in ["ab\u{0}c", "ab\nc", "ab\u{7f}c", "a\tbc", "ab\u{1f}c"] {
+            assert_eq!(
+                parse_name(bad, 1, 9).unwrap_err(),
+                "must not contain control characters",
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_json_integers_are_integers() {
+        assert_eq!(integer_from_json(&json!(20), 1, 100), Ok(20));
+        for bad in [json!(20.0), json!(2e1), json!("20"), json!(null), json!(true)] {
+            assert!(integer_from_json(&bad, 1, 100).is_err(), "{bad}");
+        }
+        let huge: Value = serde_json::from_str("18446744073709551616").unwrap();
+        assert!(integer_from_json(&huge, 0, i64::MAX).is_err());
+    }
+}

@@ -1,0 +1,174 @@
+//! The request path both functions share, in the contract's order of checks: route and method,
+//! authentication, scope, path id, body. The function adds its own validation and store call,
+//! and every outcome, success or error, leaves as a normal response with one log line.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use lambda_http::http::Method;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::auth::{authenticate, Principal};
+use crate::body::parse_object;
+use crate::clock::{Clock, SystemClock, Timestamp};
+use crate::domain::ids::parse_path_uuid;
+use crate::domain::JsonObject;
+use crate::envelope::{error_response, success_response, Dialect};
+use crate::error::{error_chain, ApiError};
+use crate::request_id::RequestId;
+use crate::store::{Precondition, Store};
+
+/// One endpoint: where it lives, who may call it, how it speaks.
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// For logs: `PUT /api/v1/pools/{uuid}`.
+    pub name: &'static str,
+    pub method: Method,
+    pub allow: &'static str,
+    /// The path up to the id, e.g. `/api/v1/pools/`.
+    pub prefix: &'static str,
+    /// API Gateway's name for the path parameter.
+    pub param: &'static str,
+    pub scope: &'static str,
+    pub dialect: Dialect,
+}
+
+/// What a handler needs, built once per execution environment.
+#[derive(Clone)]
+pub struct Services {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Services {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+/// A request that passed every common check.
+#[derive(Debug)]
+pub struct Accepted {
+    pub principal: Principal,
+    pub id: Uuid,
+    pub body: JsonObject,
+    pub precondition: Precondition,
+    pub now: Timestamp,
+}
+
+/// The resource a handler answers with, and its version (the `ETag`).
+pub struct Success {
+    pub data: Value,
+    pub version: u64,
+}
+
+/// Runs the common checks, then `work`, and turns whatever happens into a response.
+pub async fn serve<F, Fut>(req: Request, route: &Route, svc: &Services, work: F) -> Response<Body>
+where
+    F: FnOnce(Accepted) -> Fut,
+    Fut: Future<Output = Result<Success, ApiError>>,
+{
+    let started = Instant::now();
+    let request_id = RequestId::new();
+    let mut org_id: Option<Uuid> = None;
+    let outcome = match accept(&req, route, svc).await {
+        Ok(accepted) => {
+            org_id = Some(accepted.principal.org_id);
+            work(accepted).await
+        }
+        Err(e) => Err(e),
+    };
+    let lambda_request_id = req
+        .lambda_context_ref()
+        .map(|c| c.request_id.as_str())
+        .unwrap_or("");
+    let latency_us = started.elapsed().as_micros() as u64;
+    match outcome {
+        Ok(success) => {
+            tracing::info!(
+                request_id = %request_id,
+                lambda_request_id,
+                route = route.name,
+                status = 200u16,
+                latency_us,
+                org_id = org_id.map(|o| o.to_string()).unwrap_or_default(),
+                "request"
+            );
+            success_response(route.dialect, success.data, success.version, request_id)
+        }
+        Err(e) => {
+            let status = route.dialect.render(&e).status;
+            let org = org_id.map(|o| o.to_string()).unwrap_or_default();
+            if status >= 500 {
+                tracing::error!(
+                    request_id = %request_id,
+                    lambda_request_id,
+                    route = route.name,
+                    status,
+                    latency_us,
+                    org_id = org,
+                    error = %error_chain(&e),
+                    "request failed"
+                );
+            } else {
+                tracing::info!(
+                    request_id = %request_id,
+                    lambda_request_id,
+                    route = route.name,
+                    status,
+                    latency_us,
+                    org_id = org,
+                    error = %e,
+                    "request"
+                );
+            }
+            error_response(route.dialect, &e, request_id)
+        }
+    }
+}
+
+/// The common checks, in order.
+pub async fn accept(req: &Request, route: &Route, svc: &Services) -> Result<Accepted, ApiError> {
+    let raw_id = path_id(req, route)?;
+    if req.method() != route.method {
+        return Err(ApiError::MethodNotAllowed { allow: route.allow });
+    }
+    let now = svc.clock.now();
+    let principal = authenticate(req.headers(), svc.store.as_ref(), now).await?;
+    principal.require_scope(route.scope)?;
+    let id = parse_path_uuid(&raw_id).ok_or(ApiError::NotFound)?;
+    let body = parse_object(req.headers(), req.body().as_ref())?;
+    Ok(Accepted {
+        principal,
+        id,
+        body,
+        precondition: Precondition::from_headers(req.headers()),
+        now,
+    })
+}
+
+/// The path id: API Gateway's path parameter, or else the segment after the route's prefix in
+/// the raw path (function URLs and `cargo lambda watch` give no path parameters). A path that
+/// is not the route's shape is a 404.
+fn path_id(req: &Request, route: &Route) -> Result<String, ApiError> {
+    if let Some(v) = req
+        .path_parameters_ref()
+        .and_then(|p| p.first(route.param))
+    {
+        return Ok(v.to_owned());
+    }
+    let raw = req.raw_http_path();
+    let path = if raw.is_empty() { req.uri().path() } else { raw };
+    let at = path.find(route.prefix).ok_or(ApiError::RouteNotFound)?;
+    let rest = &path[at + route.prefix.len()..];
+    if rest.is_empty() || rest.contains('/') {
+        return Err(ApiError::RouteNotFound);
+    }
+    Ok(rest.to_owned())
+}

@@ -1,0 +1,138 @@
+//! A store that fails on purpose, for tests of the 409/500/503 paths: it wraps a real store and
+//! answers the chosen operations with the chosen error.
+
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use super::{Precondition, Store, StoreError, StoreSnapshot};
+use crate::auth::{ApiKeyRecord, KeyHash};
+use crate::clock::Timestamp;
+use crate::domain::contact_pool::{ContactPool, ContactPoolPatch};
+use crate::domain::guardrail_pool::{GuardrailPool, GuardrailPoolPatch};
+
+/// Which calls fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOn {
+    /// Key lookups (authentication).
+    Auth,
+    /// Pool reads and writes, not key lookups.
+    Pools,
+}
+
+/// The error to answer with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    Unavailable,
+    Internal,
+    Conflict,
+}
+
+pub struct FaultyStore<S> {
+    inner: S,
+    on: FailOn,
+    fault: Mutex<Option<Fault>>,
+}
+
+impl<S: Store> FaultyStore<S> {
+    pub fn new(inner: S, on: FailOn, fault: Fault) -> Self {
+        Self {
+            inner,
+            on,
+            fault: Mutex::new(Some(fault)),
+        }
+    }
+
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    fn check(&self, op: FailOn) -> Result<(), StoreError> {
+        if op != self.on {
+            return Ok(());
+        }
+        match *self.fault.lock().unwrap_or_else(|p| p.into_inner()) {
+            None => Ok(()),
+            Some(Fault::Unavailable) => Err(StoreError::Unavailable("injected: throttled".into())),
+            Some(Fault::Internal) => Err(StoreError::Internal(
+                "injected: secret internal detail".into(),
+            )),
+            Some(Fault::Conflict) => Err(StoreError::Conflict),
+        }
+    }
+}
+
+#[async_trait]
+impl<S: Store> Store for FaultyStore<S> {
+    async fn find_api_key(&self, hash: &KeyHash) -> Result<Option<ApiKeyRecord>, StoreError> {
+        self.check(FailOn::Auth)?;
+        self.inner.find_api_key(hash).await
+    }
+
+    async fn get_contact_pool(&self, org_id: Uuid, id: Uuid) -> Result<ContactPool, StoreError> {
+        self.check(FailOn::Pools)?;
+        self.inner.get_contact_pool(org_id, id).await
+    }
+
+    async fn update_contact_pool(
+        &self,
+        org_id: Uuid,
+        id: Uuid,
+        patch: &ContactPoolPatch,
+        pre: &Precondition,
+        now: Timestamp,
+    ) -> Result<ContactPool, StoreError> {
+        self.check(FailOn::Pools)?;
+        self.inner
+            .update_contact_pool(org_id, id, patch, pre, now)
+            .await
+    }
+
+    async fn get_guardrail_pool(
+        &self,
+        org_id: Uuid,
+        id: Uuid,
+    ) -> Result<GuardrailPool, StoreError> {
+        self.check(FailOn::Pools)?;
+        self.inner.get_guardrail_pool(org_id, id).await
+    }
+
+    async fn update_guardrail_pool(
+        &self,
+        org_id: Uuid,
+        id: Uuid,
+        patch: &GuardrailPoolPatch,
+        pre: &Precondition,
+        now: Timestamp,
+    ) -> Result<GuardrailPool, StoreError> {
+        self.check(FailOn::Pools)?;
+        self.inner
+            .update_guardrail_pool(org_id, id, patch, pre, now)
+            .await
+    }
+
+    async fn create_api_key(
+        &self,
+        hash: &KeyHash,
+        record: &ApiKeyRecord,
+    ) -> Result<(), StoreError> {
+        self.inner.create_api_key(hash, record).await
+    }
+
+    async fn revoke_api_key(&self, key_id: &str) -> Result<(), StoreError> {
+        self.inner.revoke_api_key(key_id).await
+    }
+
+    async fn create_contact_pool(&self, pool: &ContactPool) -> Result<(), StoreError> {
+        self.inner.create_contact_pool(pool).await
+    }
+
+    async fn create_guardrail_pool(&self, pool: &GuardrailPool) -> Result<(), StoreError> {
+        self.inner.create_guardrail_pool(pool).await
+    }
+
+    async fn snapshot(&self) -> Result<StoreSnapshot, StoreError> {
+        self.inner.snapshot().await
+    }
+}

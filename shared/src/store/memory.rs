@@ -1,0 +1,195 @@
+//! The in-memory adapter: the embedded default of `local-api` and the fast unit tests. One lock
+//! makes every operation atomic; the invariants are the DynamoDB adapter's.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use super::{Precondition, SlugClaim, Store, StoreError, StoreSnapshot};
+use crate::auth::{ApiKeyRecord, KeyHash, KeyStatus};
+use crate::clock::Timestamp;
+use crate::domain::contact_pool::{ContactPool, ContactPoolPatch};
+use crate::domain::guardrail_pool::{GuardrailPool, GuardrailPoolPatch};
+
+#[derive(Default)]
+struct State {
+    keys: HashMap<KeyHash, ApiKeyRecord>,
+    contact_pools: HashMap<Uuid, ContactPool>,
+    guardrail_pools: HashMap<Uuid, GuardrailPool>,
+    claims: HashMap<(Uuid, String), Uuid>,
+}
+
+#[derive(Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic elsewhere cannot leave a half-applied change: every change is made on a copy
+        // and stored whole, so a poisoned lock still guards consistent data.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Seeds a key (tests and the embedded demo).
+    pub fn insert_api_key(&self, hash: &KeyHash, record: ApiKeyRecord) {
+        self.lock().keys.insert(hash.clone(), record);
+    }
+
+    /// Removes a slug claim behind the store's back (to test `poolctl check`).
+    pub fn remove_claim_unchecked(&self, org_id: Uuid, slug: &str) {
+        self.lock().claims.remove(&(org_id, slug.to_owned()));
+    }
+}
+
+fn owned<T: Clone>(item: Option<&T>, org_of: impl Fn(&T) -> Uuid, org_id: Uuid) -> Result<T, StoreError> {
+    match item {
+        Some(i) if org_of(i) == org_id => Ok(i.clone()),
+        _ => Err(StoreError::NotFound),
+    }
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn find_api_key(&self, hash: &KeyHash) -> Result<Option<ApiKeyRecord>, StoreError> {
+        Ok(self.lock().keys.get(hash).cloned())
+    }
+
+    async fn get_contact_pool(&self, org_id: Uuid, id: Uuid) -> Result<ContactPool, StoreError> {
+        owned(self.lock().contact_pools.get(&id), |p| p.org_id, org_id)
+    }
+
+    async fn update_contact_pool(
+        &self,
+        org_id: Uuid,
+        id: Uuid,
+        patch: &ContactPoolPatch,
+        pre: &Precondition,
+        now: Timestamp,
+    ) -> Result<ContactPool, StoreError> {
+        let mut state = self.lock();
+        let mut pool = owned(state.contact_pools.get(&id), |p| p.org_id, org_id)?;
+        if !pre.admits(pool.version) {
+            return Err(StoreError::PreconditionFailed);
+        }
+        patch.apply_to(&mut pool);
+        pool.updated_at = now;
+        pool.version += 1;
+        state.contact_pools.insert(id, pool.clone());
+        Ok(pool)
+    }
+
+    async fn get_guardrail_pool(
+        &self,
+        org_id: Uuid,
+        id: Uuid,
+    ) -> Result<GuardrailPool, StoreError> {
+        owned(self.lock().guardrail_pools.get(&id), |p| p.org_id, org_id)
+    }
+
+    async fn update_guardrail_pool(
+        &self,
+        org_id: Uuid,
+        id: Uuid,
+        patch: &GuardrailPoolPatch,
+        pre: &Precondition,
+        now: Timestamp,
+    ) -> Result<GuardrailPool, StoreError> {
+        let mut state = self.lock();
+        let mut pool = owned(state.guardrail_pools.get(&id), |p| p.org_id, org_id)?;
+        if !pre.admits(pool.version) {
+            return Err(StoreError::PreconditionFailed);
+        }
+        let new_slug = patch.slug.as_ref().filter(|s| s.as_str() != pool.slug);
+        if patch.name.is_none() && new_slug.is_none() {
+            return Ok(pool);
+        }
+        if let Some(slug) = new_slug {
+            let key = (org_id, slug.as_str().to_owned());
+            if state.claims.contains_key(&key) {
+                return Err(StoreError::SlugTaken);
+            }
+            state.claims.remove(&(org_id, pool.slug.clone()));
+            state.claims.insert(key, id);
+            pool.slug = slug.as_str().to_owned();
+        }
+        if let Some(name) = &patch.name {
+            pool.name = name.as_str().to_owned();
+        }
+        pool.updated_at = now;
+        pool.version += 1;
+        state.guardrail_pools.insert(id, pool.clone());
+        Ok(pool)
+    }
+
+    async fn create_api_key(
+        &self,
+        hash: &KeyHash,
+        record: &ApiKeyRecord,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        if state.keys.contains_key(hash) || state.keys.values().any(|k| k.key_id == record.key_id) {
+            return Err(StoreError::AlreadyExists);
+        }
+        state.keys.insert(hash.clone(), record.clone());
+        Ok(())
+    }
+
+    async fn revoke_api_key(&self, key_id: &str) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        let key = state
+            .keys
+            .values_mut()
+            .find(|k| k.key_id == key_id)
+            .ok_or(StoreError::NotFound)?;
+        key.status = KeyStatus::Revoked;
+        Ok(())
+    }
+
+    async fn create_contact_pool(&self, pool: &ContactPool) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        if state.contact_pools.contains_key(&pool.id) {
+            return Err(StoreError::AlreadyExists);
+        }
+        state.contact_pools.insert(pool.id, pool.clone());
+        Ok(())
+    }
+
+    async fn create_guardrail_pool(&self, pool: &GuardrailPool) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        if state.guardrail_pools.contains_key(&pool.id) {
+            return Err(StoreError::AlreadyExists);
+        }
+        let key = (pool.org_id, pool.slug.clone());
+        if state.claims.contains_key(&key) {
+            return Err(StoreError::SlugTaken);
+        }
+        state.claims.insert(key, pool.id);
+        state.guardrail_pools.insert(pool.id, pool.clone());
+        Ok(())
+    }
+
+    async fn snapshot(&self) -> Result<StoreSnapshot, StoreError> {
+        let state = self.lock();
+        Ok(StoreSnapshot {
+            contact_pools: state.contact_pools.values().cloned().collect(),
+            guardrail_pools: state.guardrail_pools.values().cloned().collect(),
+            claims: state
+                .claims
+                .iter()
+                .map(|((org_id, slug), pool_id)| SlugClaim {
+                    org_id: *org_id,
+                    slug: slug.clone(),
+                    pool_id: *pool_id,
+                })
+                .collect(),
+            unreadable: Vec::new(),
+        })
+    }
+}
