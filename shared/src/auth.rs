@@ -114,9 +114,7 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
     if value.trim().is_empty() {
         return Err(ApiError::MissingCredentials);
     }
-    let (scheme, token) = value
-        .split_once(' ')
-        .ok_or(ApiError::InvalidCredentials)?;
+    let (scheme, token) = value.split_once(' ').ok_or(ApiError::InvalidCredentials)?;
     if !scheme.eq_ignore_ascii_case("bearer")
         || token.is_empty()
         || !token.bytes().all(|b| b.is_ascii_graphic())
@@ -177,8 +175,14 @@ mod tests {
 
     #[test]
     fn missing_is_told_from_invalid() {
-        assert!(matches!(bearer_token(&headers(&[])), Err(ApiError::MissingCredentials)));
-        assert!(matches!(bearer_token(&headers(&[""])), Err(ApiError::MissingCredentials)));
+        assert!(matches!(
+            bearer_token(&headers(&[])),
+            Err(ApiError::MissingCredentials)
+        ));
+        assert!(matches!(
+            bearer_token(&headers(&[""])),
+            Err(ApiError::MissingCredentials)
+        ));
         for v in [
             "Bearer",
             "Bearer ",
@@ -189,7 +193,10 @@ mod tests {
             "abc",
         ] {
             assert!(
-                matches!(bearer_token(&headers(&[v])), Err(ApiError::InvalidCredentials)),
+                matches!(
+                    bearer_token(&headers(&[v])),
+                    Err(ApiError::InvalidCredentials)
+                ),
                 "{v:?}"
             );
         }
@@ -225,8 +232,16 @@ mod tests {
         let now = t("2026-11-22T10:00:00Z");
         let cases = [
             ("am_live_good", record(KeyStatus::Active, None), true),
-            ("am_live_later", record(KeyStatus::Active, Some(t("2026-11-22T10:00:01Z"))), true),
-            ("am_live_expired", record(KeyStatus::Active, Some(now)), false),
+            (
+                "am_live_later",
+                record(KeyStatus::Active, Some(t("2026-11-22T10:00:01Z"))),
+                true,
+            ),
+            (
+                "am_live_expired",
+                record(KeyStatus::Active, Some(now)),
+                false,
+            ),
             ("am_live_revoked", record(KeyStatus::Revoked, None), false),
         ];
         for (key, rec, _) in &cases {

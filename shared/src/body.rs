@@ -22,8 +22,8 @@ pub fn parse_object(headers: &HeaderMap, body: &[u8]) -> Result<JsonObject, ApiE
         return Err(ApiError::MalformedBody(MalformedBody::Empty));
     }
     check_content_type(headers)?;
-    let text = std::str::from_utf8(body)
-        .map_err(|_| ApiError::MalformedBody(MalformedBody::NotUtf8))?;
+    let text =
+        std::str::from_utf8(body).map_err(|_| ApiError::MalformedBody(MalformedBody::NotUtf8))?;
     parse_json_object(text).map_err(ApiError::MalformedBody)
 }
 
@@ -215,8 +215,11 @@ mod tests {
 
     #[test]
     fn objects_keep_their_key_order() {
-        let o = parse_object(&json_headers("application/json"), br#"{"b":1,"a":{"x":[1,2]}}"#)
-            .unwrap();
+        let o = parse_object(
+            &json_headers("application/json"),
+            br#"{"b":1,"a":{"x":[1,2]}}"#,
+        )
+        .unwrap();
         assert_eq!(o[0].0, "b");
         assert_eq!(o[1].0, "a");
     }

@@ -86,9 +86,7 @@ impl Dialect {
                     ApiError::Fields(f) => Some(field_map(f.iter())),
                     ApiError::MalformedBody(m) => Some(json!({"body": m.describe()})),
                     ApiError::SlugTaken => Some(json!({"slug": "already in use"})),
-                    ApiError::Conflict => {
-                        Some(json!({"pool": "was modified concurrently; retry"}))
-                    }
+                    ApiError::Conflict => Some(json!({"pool": "was modified concurrently; retry"})),
                     _ => None,
                 };
                 if let Some(d) = details {
@@ -135,9 +133,11 @@ fn mindhunters(e: &ApiError) -> (u16, &'static str, &'static str) {
         ApiError::Conflict | ApiError::SlugTaken => {
             (409, "CONFLICT", "Pool was modified concurrently; retry")
         }
-        ApiError::PreconditionFailed => {
-            (412, "PRECONDITION_FAILED", "Pool has changed since it was read")
-        }
+        ApiError::PreconditionFailed => (
+            412,
+            "PRECONDITION_FAILED",
+            "Pool has changed since it was read",
+        ),
         ApiError::PayloadTooLarge => (413, "PAYLOAD_TOO_LARGE", "Request body too large"),
         ApiError::UnsupportedMediaType => (
             415,
@@ -146,7 +146,11 @@ fn mindhunters(e: &ApiError) -> (u16, &'static str, &'static str) {
         ),
         ApiError::Fields(_) => (422, "VALIDATION_ERROR", "Validation failed"),
         ApiError::Internal(_) => (500, "INTERNAL_ERROR", "Internal server error"),
-        ApiError::Unavailable(_) => (503, "SERVICE_UNAVAILABLE", "Service temporarily unavailable"),
+        ApiError::Unavailable(_) => (
+            503,
+            "SERVICE_UNAVAILABLE",
+            "Service temporarily unavailable",
+        ),
     }
 }
 
@@ -162,9 +166,11 @@ fn agent_message(e: &ApiError) -> (u16, &'static str, &'static str) {
         ApiError::MethodNotAllowed { .. } => (405, "METHOD_NOT_ALLOWED", "method not allowed"),
         ApiError::SlugTaken => (409, "CONFLICT", "slug already in use"),
         ApiError::Conflict => (409, "CONFLICT", "pool was modified concurrently; retry"),
-        ApiError::PreconditionFailed => {
-            (412, "PRECONDITION_FAILED", "pool has changed since it was read")
-        }
+        ApiError::PreconditionFailed => (
+            412,
+            "PRECONDITION_FAILED",
+            "pool has changed since it was read",
+        ),
         ApiError::PayloadTooLarge => (413, "PAYLOAD_TOO_LARGE", "request body too large"),
         ApiError::UnsupportedMediaType => (
             415,
@@ -187,7 +193,10 @@ pub fn json_response(
     let mut resp = Response::new(Body::Text(body.to_string()));
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Ok(v) = HeaderValue::from_str(&request_id.to_string()) {
         h.insert("x-request-id", v);
@@ -243,7 +252,11 @@ mod tests {
         let mut f = FieldErrors::new();
         f.invalid("name", "must be between 3 and 255 characters");
         f.invalid("max_retries", "must be an integer between 0 and 2147483647");
-        f.push("uuid", FieldErrorKind::Unsupported, "is not a supported field");
+        f.push(
+            "uuid",
+            FieldErrorKind::Unsupported,
+            "is not a supported field",
+        );
         f
     }
 
@@ -298,15 +311,22 @@ mod tests {
         assert_eq!(status, 422);
         assert_eq!(body["error"]["code"], "VALIDATION_FAILED");
         assert_eq!(body["error"]["message"], "validation failed");
-        assert_eq!(body["error"]["details"], json!({"slug": "must be between 1 and 63 characters"}));
+        assert_eq!(
+            body["error"]["details"],
+            json!({"slug": "must be between 1 and 63 characters"})
+        );
     }
 
     #[test]
     fn agent_message_conflicts_and_plain_errors() {
         let (s, b) = Dialect::AgentMessage.error_body(&ApiError::SlugTaken, RequestId::new());
-        assert_eq!((s, &b["error"]["message"]), (409, &json!("slug already in use")));
+        assert_eq!(
+            (s, &b["error"]["message"]),
+            (409, &json!("slug already in use"))
+        );
         assert_eq!(b["error"]["details"], json!({"slug": "already in use"}));
-        let (s, b) = Dialect::AgentMessage.error_body(&ApiError::InvalidCredentials, RequestId::new());
+        let (s, b) =
+            Dialect::AgentMessage.error_body(&ApiError::InvalidCredentials, RequestId::new());
         assert_eq!(s, 401);
         assert!(b["error"].get("details").is_none());
         assert_eq!(b["error"]["message"], "authentication failed");
@@ -347,7 +367,11 @@ mod tests {
 
     #[test]
     fn headers_follow_the_error() {
-        let r = error_response(Dialect::Mindhunters, &ApiError::MissingCredentials, RequestId::new());
+        let r = error_response(
+            Dialect::Mindhunters,
+            &ApiError::MissingCredentials,
+            RequestId::new(),
+        );
         assert_eq!(r.headers()[header::WWW_AUTHENTICATE], "Bearer");
         let r = error_response(
             Dialect::AgentMessage,
@@ -355,7 +379,11 @@ mod tests {
             RequestId::new(),
         );
         assert_eq!(r.headers()[header::ALLOW], "PATCH");
-        let r = error_response(Dialect::AgentMessage, &ApiError::Unavailable("x".into()), RequestId::new());
+        let r = error_response(
+            Dialect::AgentMessage,
+            &ApiError::Unavailable("x".into()),
+            RequestId::new(),
+        );
         assert_eq!(r.headers()[header::RETRY_AFTER], "1");
         assert_eq!(r.headers()[header::CONTENT_TYPE], "application/json");
         assert_eq!(r.headers()["x-request-id"].len(), 26);

@@ -157,14 +157,15 @@ pub async fn accept(req: &Request, route: &Route, svc: &Services) -> Result<Acce
 /// the raw path (function URLs and `cargo lambda watch` give no path parameters). A path that
 /// is not the route's shape is a 404.
 fn path_id(req: &Request, route: &Route) -> Result<String, ApiError> {
-    if let Some(v) = req
-        .path_parameters_ref()
-        .and_then(|p| p.first(route.param))
-    {
+    if let Some(v) = req.path_parameters_ref().and_then(|p| p.first(route.param)) {
         return Ok(v.to_owned());
     }
     let raw = req.raw_http_path();
-    let path = if raw.is_empty() { req.uri().path() } else { raw };
+    let path = if raw.is_empty() {
+        req.uri().path()
+    } else {
+        raw
+    };
     let at = path.find(route.prefix).ok_or(ApiError::RouteNotFound)?;
     let rest = &path[at + route.prefix.len()..];
     if rest.is_empty() || rest.contains('/') {

@@ -133,7 +133,14 @@ pub async fn contact_update_with_null_description_clears_it(store: AnyStore) {
         .unwrap();
     assert_eq!(after.description, None);
     assert_eq!(after.name, before.name);
-    assert_eq!(store.get_contact_pool(org, before.id).await.unwrap().description, None);
+    assert_eq!(
+        store
+            .get_contact_pool(org, before.id)
+            .await
+            .unwrap()
+            .description,
+        None
+    );
 }
 
 pub async fn contact_update_of_missing_or_foreign_pool_is_not_found_and_changes_nothing(
@@ -146,7 +153,11 @@ pub async fn contact_update_of_missing_or_foreign_pool_is_not_found_and_changes_
         ..Default::default()
     };
     let other_org = Uuid::new_v4();
-    for pre in [Precondition::Any, versions(&[before.version]), versions(&[99])] {
+    for pre in [
+        Precondition::Any,
+        versions(&[before.version]),
+        versions(&[99]),
+    ] {
         let r = store
             .update_contact_pool(other_org, before.id, &patch, &pre, now())
             .await;
@@ -156,7 +167,10 @@ pub async fn contact_update_of_missing_or_foreign_pool_is_not_found_and_changes_
             .await;
         assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
     }
-    assert_eq!(store.get_contact_pool(org, before.id).await.unwrap(), before);
+    assert_eq!(
+        store.get_contact_pool(org, before.id).await.unwrap(),
+        before
+    );
 }
 
 pub async fn contact_update_honours_if_match(store: AnyStore) {
@@ -166,15 +180,28 @@ pub async fn contact_update_honours_if_match(store: AnyStore) {
         max_retries: Some(MaxRetries::new(9).unwrap()),
         ..Default::default()
     };
-    for stale in [versions(&[before.version + 1]), versions(&[]), versions(&[0, 7])] {
+    for stale in [
+        versions(&[before.version + 1]),
+        versions(&[]),
+        versions(&[0, 7]),
+    ] {
         let r = store
             .update_contact_pool(org, before.id, &patch, &stale, now())
             .await;
         assert!(matches!(r, Err(StoreError::PreconditionFailed)), "{r:?}");
     }
-    assert_eq!(store.get_contact_pool(org, before.id).await.unwrap(), before);
+    assert_eq!(
+        store.get_contact_pool(org, before.id).await.unwrap(),
+        before
+    );
     let after = store
-        .update_contact_pool(org, before.id, &patch, &versions(&[5, before.version]), now())
+        .update_contact_pool(
+            org,
+            before.id,
+            &patch,
+            &versions(&[5, before.version]),
+            now(),
+        )
         .await
         .unwrap();
     assert_eq!(after.version, before.version + 1);
@@ -203,15 +230,27 @@ pub async fn contact_get_is_scoped_to_the_organization(store: AnyStore) {
 pub async fn keys_are_found_by_hash_and_revoked_by_id(store: AnyStore) {
     let org = Uuid::new_v4();
     let key = seed::key(store.as_ref(), org, &["pools:write", "x"]).await;
-    let found = store.find_api_key(&KeyHash::of(&key)).await.unwrap().unwrap();
+    let found = store
+        .find_api_key(&KeyHash::of(&key))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(found.org_id, org);
     assert_eq!(found.status, KeyStatus::Active);
     assert_eq!(found.scopes.len(), 2);
-    assert!(store.find_api_key(&KeyHash::of("am_live_unknown")).await.unwrap().is_none());
+    assert!(store
+        .find_api_key(&KeyHash::of("am_live_unknown"))
+        .await
+        .unwrap()
+        .is_none());
     let again = store.create_api_key(&KeyHash::of(&key), &found).await;
     assert!(matches!(again, Err(StoreError::AlreadyExists)), "{again:?}");
     store.revoke_api_key(&found.key_id).await.unwrap();
-    let revoked = store.find_api_key(&KeyHash::of(&key)).await.unwrap().unwrap();
+    let revoked = store
+        .find_api_key(&KeyHash::of(&key))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(revoked.status, KeyStatus::Revoked);
     assert!(matches!(
         store.revoke_api_key("key_does_not_exist").await,
@@ -219,7 +258,11 @@ pub async fn keys_are_found_by_hash_and_revoked_by_id(store: AnyStore) {
     ));
     let expiring = Timestamp::parse("2030-01-01T00:00:00Z");
     let k2 = seed::key_with(store.as_ref(), org, &[], KeyStatus::Active, expiring).await;
-    let r = store.find_api_key(&KeyHash::of(&k2)).await.unwrap().unwrap();
+    let r = store
+        .find_api_key(&KeyHash::of(&k2))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(r.expires_at, expiring);
     assert!(r.scopes.is_empty());
 }
@@ -242,7 +285,13 @@ pub async fn guardrail_rename_is_one_write_and_keeps_the_slug(store: AnyStore) {
     let org = Uuid::new_v4();
     let pool = seed::stored_guardrail_pool(store.as_ref(), org, &seed::fresh_slug("r")).await;
     let after = store
-        .update_guardrail_pool(org, pool.id, &rename("  New name "), &Precondition::Any, now())
+        .update_guardrail_pool(
+            org,
+            pool.id,
+            &rename("  New name "),
+            &Precondition::Any,
+            now(),
+        )
         .await
         .unwrap();
     assert_eq!(after.name, "New name");
@@ -252,7 +301,10 @@ pub async fn guardrail_rename_is_one_write_and_keeps_the_slug(store: AnyStore) {
     assert_eq!(after.updated_at, now());
     assert_eq!(after.version, pool.version + 1);
     assert_eq!(store.get_guardrail_pool(org, pool.id).await.unwrap(), after);
-    assert_eq!(claims_of(store.as_ref(), org).await, vec![(pool.slug.clone(), pool.id)]);
+    assert_eq!(
+        claims_of(store.as_ref(), org).await,
+        vec![(pool.slug.clone(), pool.id)]
+    );
 }
 
 pub async fn guardrail_slug_change_moves_the_claim(store: AnyStore) {
@@ -267,10 +319,16 @@ pub async fn guardrail_slug_change_moves_the_claim(store: AnyStore) {
         .update_guardrail_pool(org, pool.id, &patch, &Precondition::Any, now())
         .await
         .unwrap();
-    assert_eq!((after.slug.as_str(), after.name.as_str()), (new_slug.as_str(), "Both"));
+    assert_eq!(
+        (after.slug.as_str(), after.name.as_str()),
+        (new_slug.as_str(), "Both")
+    );
     assert_eq!(after.version, pool.version + 1);
     assert_eq!(store.get_guardrail_pool(org, pool.id).await.unwrap(), after);
-    assert_eq!(claims_of(store.as_ref(), org).await, vec![(new_slug, pool.id)]);
+    assert_eq!(
+        claims_of(store.as_ref(), org).await,
+        vec![(new_slug, pool.id)]
+    );
     assert!(problems_of(store.as_ref(), org).await.is_empty());
 }
 
@@ -309,7 +367,10 @@ pub async fn guardrail_same_slug_writes_nothing(store: AnyStore) {
         .unwrap();
     assert_eq!(renamed.name, "Renamed");
     assert_eq!(renamed.version, pool.version + 1);
-    assert_eq!(claims_of(store.as_ref(), org).await, vec![(pool.slug.clone(), pool.id)]);
+    assert_eq!(
+        claims_of(store.as_ref(), org).await,
+        vec![(pool.slug.clone(), pool.id)]
+    );
 }
 
 pub async fn guardrail_released_slug_is_free_at_once(store: AnyStore) {
@@ -318,7 +379,13 @@ pub async fn guardrail_released_slug_is_free_at_once(store: AnyStore) {
     let a = seed::stored_guardrail_pool(store.as_ref(), org, &first).await;
     let b = seed::stored_guardrail_pool(store.as_ref(), org, &seed::fresh_slug("b")).await;
     store
-        .update_guardrail_pool(org, a.id, &reslug(&seed::fresh_slug("moved")), &Precondition::Any, now())
+        .update_guardrail_pool(
+            org,
+            a.id,
+            &reslug(&seed::fresh_slug("moved")),
+            &Precondition::Any,
+            now(),
+        )
         .await
         .unwrap();
     let b2 = store
@@ -339,7 +406,8 @@ pub async fn guardrail_slugs_are_per_organization(store: AnyStore) {
         .update_guardrail_pool(org2, p.id, &reslug(&slug), &Precondition::Any, now())
         .await;
     assert!(matches!(r, Err(StoreError::SlugTaken)), "{r:?}");
-    let q = seed::stored_guardrail_pool(store.as_ref(), Uuid::new_v4(), &seed::fresh_slug("y")).await;
+    let q =
+        seed::stored_guardrail_pool(store.as_ref(), Uuid::new_v4(), &seed::fresh_slug("y")).await;
     let moved = store
         .update_guardrail_pool(q.org_id, q.id, &reslug(&slug), &Precondition::Any, now())
         .await
@@ -365,7 +433,10 @@ pub async fn guardrail_foreign_pool_is_not_found_and_unchanged(store: AnyStore) 
     ));
     assert_eq!(store.get_guardrail_pool(org, pool.id).await.unwrap(), pool);
     assert!(claims_of(store.as_ref(), intruder).await.is_empty());
-    assert_eq!(claims_of(store.as_ref(), org).await, vec![(pool.slug.clone(), pool.id)]);
+    assert_eq!(
+        claims_of(store.as_ref(), org).await,
+        vec![(pool.slug.clone(), pool.id)]
+    );
 }
 
 pub async fn guardrail_slug_change_honours_if_match(store: AnyStore) {
@@ -379,7 +450,13 @@ pub async fn guardrail_slug_change_honours_if_match(store: AnyStore) {
     }
     assert_eq!(store.get_guardrail_pool(org, pool.id).await.unwrap(), pool);
     let ok = store
-        .update_guardrail_pool(org, pool.id, &reslug(&seed::fresh_slug("n")), &versions(&[pool.version]), now())
+        .update_guardrail_pool(
+            org,
+            pool.id,
+            &reslug(&seed::fresh_slug("n")),
+            &versions(&[pool.version]),
+            now(),
+        )
         .await
         .unwrap();
     assert_eq!(ok.version, pool.version + 1);

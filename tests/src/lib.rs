@@ -51,3 +51,76 @@ impl Reply {
         self.body["error"]["code"].as_str().unwrap_or("")
     }
 }
+
+use std::sync::Arc;
+
+use shared::store::memory::MemoryStore;
+use shared::store::Store;
+
+/// Which store a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Memory,
+    Dynamo,
+}
+
+pub const BACKENDS: [Backend; 2] = [Backend::Memory, Backend::Dynamo];
+
+pub async fn store(b: Backend) -> Arc<dyn Store> {
+    match b {
+        Backend::Memory => Arc::new(MemoryStore::new()),
+        Backend::Dynamo => Arc::new(dynamo::store().await),
+    }
+}
+
+/// The headers and body every response carries: JSON, a ULID `X-Request-Id`, and on errors
+/// that id again in the body.
+pub fn assert_common(r: &Reply) {
+    assert_eq!(r.header("content-type"), Some("application/json"), "{r:?}");
+    let rid = r.header("x-request-id").expect("X-Request-Id");
+    assert_eq!(rid.len(), 26, "{rid}");
+    assert!(rid.parse::<ulid_check::Ulid>().is_ok(), "{rid}");
+    if r.status >= 400 {
+        assert_eq!(r.body["success"], false);
+        assert_eq!(r.body["error"]["request_id"], rid, "{r:?}");
+    } else {
+        assert_eq!(r.body["success"], true);
+    }
+}
+
+/// A dialect M error: status, code and top-level message.
+pub fn assert_m_error(r: &Reply, status: u16, code: &str, message: &str) {
+    assert_eq!((r.status, r.code()), (status, code), "{r:?}");
+    assert_eq!(r.body["message"], message, "{r:?}");
+    assert!(r.body["error"]["details"].is_string(), "{r:?}");
+    assert_common(r);
+}
+
+/// A dialect A error: status, code and message (inside `error`).
+pub fn assert_a_error(r: &Reply, status: u16, code: &str, message: &str) {
+    assert_eq!((r.status, r.code()), (status, code), "{r:?}");
+    assert_eq!(r.body["error"]["message"], message, "{r:?}");
+    assert!(r.body.get("data").is_none(), "{r:?}");
+    assert_common(r);
+}
+
+mod ulid_check {
+    //! A ULID is 26 Crockford base32 characters whose first is at most 7.
+    pub struct Ulid;
+
+    impl std::str::FromStr for Ulid {
+        type Err = ();
+
+        fn from_str(s: &str) -> Result<Self, ()> {
+            let ok = s.len() == 26
+                && s.starts_with(|c: char| ('0'..='7').contains(&c))
+                && s.chars()
+                    .all(|c| "0123456789ABCDEFGHJKMNPQRSTVWXYZ".contains(c));
+            if ok {
+                Ok(Ulid)
+            } else {
+                Err(())
+            }
+        }
+    }
+}

@@ -86,6 +86,9 @@ pub fn guardrail_pool(org_id: Uuid, slug: &str) -> GuardrailPool {
 
 pub async fn stored_guardrail_pool(store: &dyn Store, org_id: Uuid, slug: &str) -> GuardrailPool {
     let p = guardrail_pool(org_id, slug);
-    store.create_guardrail_pool(&p).await.expect("store the pool");
+    store
+        .create_guardrail_pool(&p)
+        .await
+        .expect("store the pool");
     p
 }

@@ -45,11 +45,12 @@ pub struct Description(String);
 
 impl Description {
     pub fn parse(s: &str) -> Result<Self, String> {
-        if s
-            .chars()
+        if s.chars()
             .any(|c| is_control(c) && !matches!(c, '\t' | '\n' | '\r'))
         {
-            return Err("must not contain control characters other than tab and line breaks".into());
+            return Err(
+                "must not contain control characters other than tab and line breaks".into(),
+            );
         }
         if s.chars().count() > DESCRIPTION_MAX {
             return Err(format!("must be at most {DESCRIPTION_MAX} characters"));
@@ -321,8 +322,10 @@ mod tests {
     #[test]
     fn a_full_valid_body_becomes_a_patch() {
         let p = ContactPoolPatch::try_from(
-            obj(json!({"name": "  Gold leads ", "description": "line1\nline2", "type": "Parallel",
-                "max_parallel_items": 100, "max_retries": 2147483647, "is_active": false}))
+            obj(
+                json!({"name": "  Gold leads ", "description": "line1\nline2", "type": "Parallel",
+                "max_parallel_items": 100, "max_retries": 2147483647, "is_active": false}),
+            )
             .as_slice(),
         )
         .unwrap();
@@ -348,7 +351,10 @@ mod tests {
         assert!(ok("abc"));
         assert!(ok(&"x".repeat(255)));
         assert!(ok(&format!("  {}  ", "é".repeat(255))));
-        let len_msg = ("name".to_string(), "must be between 3 and 255 characters".to_string());
+        let len_msg = (
+            "name".to_string(),
+            "must be between 3 and 255 characters".to_string(),
+        );
         assert_eq!(one_error(json!({"name": "ab"})), len_msg);
         assert_eq!(one_error(json!({"name": "  ab   "})), len_msg);
         assert_eq!(one_error(json!({"name": "x".repeat(256)})), len_msg);
@@ -362,7 +368,9 @@ mod tests {
 
     #[test]
     fn description_rules() {
-        let ok = |d: Value| ContactPoolPatch::try_from(obj(json!({ "description": d })).as_slice()).is_ok();
+        let ok = |d: Value| {
+            ContactPoolPatch::try_from(obj(json!({ "description": d })).as_slice()).is_ok()
+        };
         assert!(ok(json!("")));
         assert!(ok(json!("é".repeat(5000))));
         assert!(ok(json!("tab\there\r\n")));
@@ -370,8 +378,13 @@ mod tests {
             one_error(json!({"description": "x".repeat(5001)})).1,
             "must be at most 5000 characters"
         );
-        assert_eq!(one_error(json!({"description": 5})).1, "must be a string or null");
-        assert!(one_error(json!({"description": "bell\u{7}"})).1.contains("control"));
+        assert_eq!(
+            one_error(json!({"description": 5})).1,
+            "must be a string or null"
+        );
+        assert!(one_error(json!({"description": "bell\u{7}"}))
+            .1
+            .contains("control"));
     }
 
     #[test]
@@ -379,7 +392,13 @@ mod tests {
         for t in ["FIFO", "LIFO", "Parallel"] {
             assert!(ContactPoolPatch::try_from(obj(json!({ "type": t })).as_slice()).is_ok());
         }
-        for t in [json!("fifo"), json!("PARALLEL"), json!(" FIFO"), json!(null), json!(1)] {
+        for t in [
+            json!("fifo"),
+            json!("PARALLEL"),
+            json!(" FIFO"),
+            json!(null),
+            json!(1),
+        ] {
             assert_eq!(
                 one_error(json!({ "type": t })),
                 ("type".into(), "must be one of FIFO, LIFO, Parallel".into())
@@ -389,9 +408,8 @@ mod tests {
 
     #[test]
     fn integer_fields_at_their_bounds() {
-        let ok = |k: &str, v: Value| {
-            ContactPoolPatch::try_from(obj(json!({ k: v })).as_slice()).is_ok()
-        };
+        let ok =
+            |k: &str, v: Value| ContactPoolPatch::try_from(obj(json!({ k: v })).as_slice()).is_ok();
         assert!(ok("max_parallel_items", json!(1)));
         assert!(ok("max_parallel_items", json!(100)));
         assert!(!ok("max_parallel_items", json!(0)));

@@ -38,9 +38,9 @@ impl Slug {
         if n == 0 || n > SLUG_MAX {
             return Err(format!("must be between 1 and {SLUG_MAX} characters"));
         }
-        let well_formed = s
-            .split('-')
-            .all(|part| !part.is_empty() && part.bytes().all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9')));
+        let well_formed = s.split('-').all(|part| {
+            !part.is_empty() && part.bytes().all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9'))
+        });
         if !well_formed {
             return Err(
                 "must be lowercase letters and digits, in groups joined by single hyphens".into(),
@@ -164,7 +164,18 @@ mod tests {
         for ok in ["a", "0", "tier-1", "a-b-c", "abc123", &"a".repeat(63)] {
             assert!(Slug::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "-a", "a-", "a--b", "A", "a_b", "a b", "é", "a.b", &"a".repeat(64)] {
+        for bad in [
+            "",
+            "-a",
+            "a-",
+            "a--b",
+            "A",
+            "a_b",
+            "a b",
+            "é",
+            "a.b",
+            &"a".repeat(64),
+        ] {
             assert!(Slug::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(
@@ -180,19 +191,28 @@ mod tests {
         let e = parse(json!({"name": "   "})).unwrap_err();
         assert_eq!(e[0].1, "must be between 1 and 255 characters");
         assert!(parse(json!({"name": "y".repeat(256)})).is_err());
-        assert_eq!(parse(json!({"name": null})).unwrap_err()[0].1, "must be a string");
+        assert_eq!(
+            parse(json!({"name": null})).unwrap_err()[0].1,
+            "must be a string"
+        );
     }
 
     #[test]
     fn brand_is_immutable_and_other_fields_unsupported() {
         let e = parse(json!({"brand_id": "x", "org_id": "y", "name": ""})).unwrap_err();
-        assert!(e.contains(&("brand_id".into(), "is immutable".into(), FieldErrorKind::Immutable)));
+        assert!(e.contains(&(
+            "brand_id".into(),
+            "is immutable".into(),
+            FieldErrorKind::Immutable
+        )));
         assert!(e.contains(&(
             "org_id".into(),
             "is not a supported field".into(),
             FieldErrorKind::Unsupported
         )));
-        assert!(e.iter().any(|(f, _, k)| f == "name" && *k == FieldErrorKind::Invalid));
+        assert!(e
+            .iter()
+            .any(|(f, _, k)| f == "name" && *k == FieldErrorKind::Invalid));
     }
 
     #[test]

@@ -69,7 +69,13 @@ mod tests {
     #[test]
     fn only_json_integers_are_integers() {
         assert_eq!(integer_from_json(&json!(20), 1, 100), Ok(20));
-        for bad in [json!(20.0), json!(2e1), json!("20"), json!(null), json!(true)] {
+        for bad in [
+            json!(20.0),
+            json!(2e1),
+            json!("20"),
+            json!(null),
+            json!(true),
+        ] {
             assert!(integer_from_json(&bad, 1, 100).is_err(), "{bad}");
         }
         let huge: Value = serde_json::from_str("18446744073709551616").unwrap();

@@ -21,9 +21,7 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 use uuid::Uuid;
 
-use super::{
-    Precondition, SlugClaim, Store, StoreError, StoreSnapshot, MAX_SLUG_CHANGE_ATTEMPTS,
-};
+use super::{Precondition, SlugClaim, Store, StoreError, StoreSnapshot, MAX_SLUG_CHANGE_ATTEMPTS};
 use crate::auth::{ApiKeyRecord, KeyHash, KeyStatus};
 use crate::clock::Timestamp;
 use crate::domain::contact_pool::{ContactPool, ContactPoolPatch, PoolType};
@@ -126,7 +124,9 @@ impl DynamoStore {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Err(StoreError::Unavailable("table did not become active".into()))
+        Err(StoreError::Unavailable(
+            "table did not become active".into(),
+        ))
     }
 
     async fn get(&self, pk: String) -> Result<Option<Item>, StoreError> {
@@ -179,7 +179,10 @@ impl DynamoStore {
                 .attributes
                 .ok_or_else(|| StoreError::Internal("UpdateItem returned no attributes".into())),
             Err(SdkError::ServiceError(ctx))
-                if matches!(ctx.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
+                if matches!(
+                    ctx.err(),
+                    UpdateItemError::ConditionalCheckFailedException(_)
+                ) =>
             {
                 let old = match ctx.err() {
                     UpdateItemError::ConditionalCheckFailedException(c) => c.item(),
@@ -201,7 +204,10 @@ impl DynamoStore {
         match result {
             Ok(_) => Ok(()),
             Err(SdkError::ServiceError(ctx))
-                if matches!(ctx.err(), TransactWriteItemsError::TransactionCanceledException(_)) =>
+                if matches!(
+                    ctx.err(),
+                    TransactWriteItemsError::TransactionCanceledException(_)
+                ) =>
             {
                 let reasons = match ctx.err() {
                     TransactWriteItemsError::TransactionCanceledException(t) => t
@@ -233,8 +239,11 @@ impl DynamoStore {
         }
         e.set("updated_at", s(now.to_string()));
         e.bump_version();
-        let condition =
-            owner_condition(&mut e, pool.org_id, &Precondition::Versions(vec![pool.version]));
+        let condition = owner_condition(
+            &mut e,
+            pool.org_id,
+            &Precondition::Versions(vec![pool.version]),
+        );
         let update = Update::builder()
             .table_name(&self.table)
             .key("pk", s(keys::guardrail_pool(pool.id)))
@@ -443,10 +452,10 @@ impl Store for DynamoStore {
             Err(TxFailure::Cancelled(r)) if failed(&r, 0) || failed(&r, 1) => {
                 Err(StoreError::AlreadyExists)
             }
-            Err(TxFailure::Cancelled(r)) => Err(StoreError::Conflict).map_err(|e| {
+            Err(TxFailure::Cancelled(r)) => {
                 tracing::debug!(reasons = ?r, "key creation cancelled");
-                e
-            }),
+                Err(StoreError::Conflict)
+            }
             Err(TxFailure::Store(e)) => Err(e),
         }
     }
@@ -471,7 +480,9 @@ impl Store for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e) if e.code() == Some("ConditionalCheckFailedException") => Err(StoreError::NotFound),
+            Err(e) if e.code() == Some("ConditionalCheckFailedException") => {
+                Err(StoreError::NotFound)
+            }
             Err(e) => Err(classify(e)),
         }
     }
@@ -752,10 +763,7 @@ fn api_key_item(r: &ApiKeyRecord) -> Item {
 fn api_key_from_item(item: &Item) -> Result<ApiKeyRecord, StoreError> {
     decode(|| {
         let scopes = match item.get("scopes") {
-            Some(AttributeValue::L(l)) => l
-                .iter()
-                .filter_map(|v| v.as_s().ok().cloned())
-                .collect(),
+            Some(AttributeValue::L(l)) => l.iter().filter_map(|v| v.as_s().ok().cloned()).collect(),
             Some(AttributeValue::Ss(l)) => l.iter().cloned().collect(),
             _ => Default::default(),
         };

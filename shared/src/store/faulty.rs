@@ -1,8 +1,6 @@
 //! A store that fails on purpose, for tests of the 409/500/503 paths: it wraps a real store and
 //! answers the chosen operations with the chosen error.
 
-use std::sync::Mutex;
-
 use async_trait::async_trait;
 use uuid::Uuid;
 
@@ -32,16 +30,12 @@ pub enum Fault {
 pub struct FaultyStore<S> {
     inner: S,
     on: FailOn,
-    fault: Mutex<Option<Fault>>,
+    fault: Fault,
 }
 
 impl<S: Store> FaultyStore<S> {
     pub fn new(inner: S, on: FailOn, fault: Fault) -> Self {
-        Self {
-            inner,
-            on,
-            fault: Mutex::new(Some(fault)),
-        }
+        Self { inner, on, fault }
     }
 
     pub fn inner(&self) -> &S {
@@ -52,13 +46,12 @@ impl<S: Store> FaultyStore<S> {
         if op != self.on {
             return Ok(());
         }
-        match *self.fault.lock().unwrap_or_else(|p| p.into_inner()) {
-            None => Ok(()),
-            Some(Fault::Unavailable) => Err(StoreError::Unavailable("injected: throttled".into())),
-            Some(Fault::Internal) => Err(StoreError::Internal(
+        match self.fault {
+            Fault::Unavailable => Err(StoreError::Unavailable("injected: throttled".into())),
+            Fault::Internal => Err(StoreError::Internal(
                 "injected: secret internal detail".into(),
             )),
-            Some(Fault::Conflict) => Err(StoreError::Conflict),
+            Fault::Conflict => Err(StoreError::Conflict),
         }
     }
 }

@@ -48,7 +48,11 @@ impl MemoryStore {
     }
 }
 
-fn owned<T: Clone>(item: Option<&T>, org_of: impl Fn(&T) -> Uuid, org_id: Uuid) -> Result<T, StoreError> {
+fn owned<T: Clone>(
+    item: Option<&T>,
+    org_of: impl Fn(&T) -> Uuid,
+    org_id: Uuid,
+) -> Result<T, StoreError> {
     match item {
         Some(i) if org_of(i) == org_id => Ok(i.clone()),
         _ => Err(StoreError::NotFound),

@@ -148,7 +148,10 @@ impl StoreSnapshot {
         }
         let mut holders: HashMap<(Uuid, &str), Vec<Uuid>> = HashMap::new();
         for p in &self.guardrail_pools {
-            holders.entry((p.org_id, p.slug.as_str())).or_default().push(p.id);
+            holders
+                .entry((p.org_id, p.slug.as_str()))
+                .or_default()
+                .push(p.id);
             if claims.get(&(p.org_id, p.slug.as_str())) != Some(&p.id) {
                 problems.push(format!(
                     "pool {} holds slug {}/{} without its claim",
@@ -234,7 +237,14 @@ mod tests {
         assert_eq!(pre(&["\"3\""]), Precondition::Versions(vec![3]));
         assert_eq!(pre(&["\"3\", \"5\""]), Precondition::Versions(vec![3, 5]));
         assert_eq!(pre(&["\"3\"", "\"4\""]), Precondition::Versions(vec![3, 4]));
-        for never in ["W/\"3\"", "3", "\"\"", "\"-1\"", "\"abc\"", "\"99999999999999999999999\""] {
+        for never in [
+            "W/\"3\"",
+            "3",
+            "\"\"",
+            "\"-1\"",
+            "\"abc\"",
+            "\"99999999999999999999999\"",
+        ] {
             let p = pre(&[never]);
             assert_eq!(p, Precondition::Versions(vec![]), "{never}");
             assert!(!p.admits(3));
