@@ -66,6 +66,36 @@ impl KeyStatus {
     }
 }
 
+/// The prefix of every key this project issues.
+pub const KEY_PREFIX: &str = "am_live_";
+const KEY_RANDOM_CHARS: usize = 40;
+
+/// A new API key: `am_live_` + 40 base62 characters from the OS's random source (about 238
+/// bits). The caller shows it once and stores only its [`KeyHash`].
+pub fn generate_key() -> Result<String, getrandom::Error> {
+    const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut key = String::with_capacity(KEY_PREFIX.len() + KEY_RANDOM_CHARS);
+    key.push_str(KEY_PREFIX);
+    let mut buf = [0u8; 64];
+    while key.len() < KEY_PREFIX.len() + KEY_RANDOM_CHARS {
+        getrandom::fill(&mut buf)?;
+        // Rejection sampling keeps every character equally likely: 248 = 4 × 62.
+        for b in buf.iter().filter(|b| **b < 248) {
+            if key.len() == KEY_PREFIX.len() + KEY_RANDOM_CHARS {
+                break;
+            }
+            key.push(BASE62[usize::from(*b % 62)] as char);
+        }
+    }
+    Ok(key)
+}
+
+/// A new public key id (`key_` + a lowercase ULID): safe to print, log and pass to
+/// `poolctl key revoke`.
+pub fn new_key_id() -> String {
+    format!("key_{}", ulid::Ulid::new().to_string().to_lowercase())
+}
+
 /// What the store knows of a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKeyRecord {
@@ -204,6 +234,16 @@ mod tests {
             bearer_token(&headers(&["Bearer a", "Bearer a"])),
             Err(ApiError::InvalidCredentials)
         ));
+    }
+
+    #[test]
+    fn generated_keys_have_the_documented_shape_and_differ() {
+        let a = generate_key().unwrap();
+        let b = generate_key().unwrap();
+        assert_ne!(a, b);
+        assert!(a.starts_with("am_live_"));
+        assert_eq!(a.len(), 48);
+        assert!(a[8..].bytes().all(|c| c.is_ascii_alphanumeric()));
     }
 
     #[test]

@@ -26,9 +26,7 @@ pub async fn handle(req: Request, svc: &Services) -> Response<Body> {
         let pool = if patch.is_empty() {
             // `{}`: one read, nothing written.
             let pool = svc.store.get_contact_pool(org, a.id).await?;
-            if !a.precondition.admits(pool.version) {
-                return Err(ApiError::PreconditionFailed);
-            }
+            a.precondition.require(pool.version)?;
             pool
         } else {
             svc.store

@@ -378,9 +378,7 @@ impl Store for DynamoStore {
         };
         for attempt in 1..=MAX_SLUG_CHANGE_ATTEMPTS {
             let pool = self.owned_guardrail(org_id, id).await?;
-            if !pre.admits(pool.version) {
-                return Err(StoreError::PreconditionFailed);
-            }
+            pre.require(pool.version)?;
             if pool.slug == slug.as_str() {
                 // Same slug: no transaction. A name with it is a rename of the version read,
                 // so the request still applies whole.

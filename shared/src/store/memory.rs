@@ -79,9 +79,7 @@ impl Store for MemoryStore {
     ) -> Result<ContactPool, StoreError> {
         let mut state = self.lock();
         let mut pool = owned(state.contact_pools.get(&id), |p| p.org_id, org_id)?;
-        if !pre.admits(pool.version) {
-            return Err(StoreError::PreconditionFailed);
-        }
+        pre.require(pool.version)?;
         patch.apply_to(&mut pool);
         pool.updated_at = now;
         pool.version += 1;
@@ -107,9 +105,7 @@ impl Store for MemoryStore {
     ) -> Result<GuardrailPool, StoreError> {
         let mut state = self.lock();
         let mut pool = owned(state.guardrail_pools.get(&id), |p| p.org_id, org_id)?;
-        if !pre.admits(pool.version) {
-            return Err(StoreError::PreconditionFailed);
-        }
+        pre.require(pool.version)?;
         let new_slug = patch.slug.as_ref().filter(|s| s.as_str() != pool.slug);
         if patch.name.is_none() && new_slug.is_none() {
             return Ok(pool);

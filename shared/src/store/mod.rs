@@ -101,6 +101,15 @@ impl Precondition {
             Self::Versions(v) => v.contains(&version),
         }
     }
+
+    /// [`Self::admits`] as a store result.
+    pub fn require(&self, version: u64) -> Result<(), StoreError> {
+        if self.admits(version) {
+            Ok(())
+        } else {
+            Err(StoreError::PreconditionFailed)
+        }
+    }
 }
 
 /// A slug claim: `slug` in `org_id` belongs to `pool_id`.
