@@ -287,10 +287,12 @@ fn failed(reasons: &[String], i: usize) -> bool {
     reasons.get(i).map(String::as_str) == Some("ConditionalCheckFailed")
 }
 
-/// Jittered pause before another attempt, growing with the attempt number.
+/// Jittered exponential pause before another attempt: 10 ms, 20 ms, … capped at 160 ms, plus up
+/// to as much again at random, so contenders spread out (at most about 2 s over all attempts).
 async fn backoff(attempt: u32) {
-    let jitter = (Uuid::new_v4().as_u128() % 20) as u64;
-    tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt) + jitter)).await;
+    let base = 10u64 << attempt.saturating_sub(1).min(4);
+    let jitter = (Uuid::new_v4().as_u128() % u128::from(base)) as u64;
+    tokio::time::sleep(Duration::from_millis(base + jitter)).await;
 }
 
 #[async_trait]
