@@ -1,1 +1,80 @@
-fn main() {}
+//! `local-api`: both functions at `http://127.0.0.1:$PORT` (default 3000). Without
+//! `TABLE_NAME`, on an in-memory store seeded with demo data; with it, on that DynamoDB table
+//! (endpoint from `AWS_ENDPOINT_URL_DYNAMODB`), seeding nothing.
+
+use std::error::Error;
+use std::net::Ipv4Addr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use local_api::{demo, serve, DEFAULT_PORT};
+use shared::clock::{Clock, SystemClock};
+use shared::config::Config;
+use shared::pipeline::Services;
+use shared::store::dynamodb::DynamoStore;
+use shared::store::memory::MemoryStore;
+use tokio::net::TcpListener;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    shared::telemetry::init();
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("local-api: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn Error>> {
+    let port = match std::env::var("PORT") {
+        Ok(p) if !p.is_empty() => p
+            .parse::<u16>()
+            .map_err(|_| format!("PORT must be a port number, not {p:?}"))?,
+        _ => DEFAULT_PORT,
+    };
+    // Loopback only: this is a development server.
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+    let base_url = format!("http://{}", listener.local_addr()?);
+
+    let svc = match Config::from_env().table_name {
+        Some(table) => {
+            let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
+                .unwrap_or_else(|_| "the AWS configuration's endpoint".into());
+            println!("local-api: DynamoDB table {table} at {endpoint}");
+            Services::new(Arc::new(DynamoStore::from_env(table).await))
+        }
+        None => {
+            let store = MemoryStore::new();
+            demo::seed(&store, SystemClock.now()).await?;
+            print!("{}", demo::banner(&base_url));
+            Services::new(Arc::new(store))
+        }
+    };
+    println!("listening on {base_url}");
+    serve(listener, svc, shutdown_signal()).await?;
+    eprintln!("local-api: stopped");
+    Ok(())
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                () = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => ctrl_c.await,
+    }
+}
