@@ -10,6 +10,7 @@ use lambda_http::http::{header::AUTHORIZATION, HeaderMap};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::auth_cache::AuthCache;
 use crate::clock::Timestamp;
 use crate::error::ApiError;
 use crate::store::Store;
@@ -154,20 +155,28 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
     Ok(token)
 }
 
-/// Authenticates a request: the key's hash is looked up in the store. Unknown, revoked and
-/// expired keys all fail the same way.
+/// Authenticates a request: the key's hash is looked up in the cache, else in the store.
+/// Unknown, revoked and expired keys all fail the same way.
 pub async fn authenticate(
     headers: &HeaderMap,
     store: &dyn Store,
+    cache: &AuthCache,
     now: Timestamp,
 ) -> Result<Principal, ApiError> {
     let token = bearer_token(headers)?;
     let hash = KeyHash::of(token);
-    let record = store
-        .find_api_key(&hash)
-        .await
-        .map_err(ApiError::from)?
-        .ok_or(ApiError::InvalidCredentials)?;
+    let record = match cache.get(&hash, now) {
+        Some(r) => r,
+        None => {
+            let r = store
+                .find_api_key(&hash)
+                .await
+                .map_err(ApiError::from)?
+                .ok_or(ApiError::InvalidCredentials)?;
+            cache.put(&hash, &r, now);
+            r
+        }
+    };
     if !record.is_usable_at(now) {
         return Err(ApiError::InvalidCredentials);
     }
@@ -288,15 +297,52 @@ mod tests {
             store.insert_api_key(&KeyHash::of(key), rec.clone());
         }
         for (key, rec, ok) in cases {
-            let got = authenticate(&headers(&[&format!("Bearer {key}")]), &store, now).await;
+            let got = authenticate(
+                &headers(&[&format!("Bearer {key}")]),
+                &store,
+                &AuthCache::disabled(),
+                now,
+            )
+            .await;
             match (ok, got) {
                 (true, Ok(p)) => assert_eq!(p.org_id, rec.org_id),
                 (false, Err(ApiError::InvalidCredentials)) => {}
                 (_, other) => panic!("{key}: {other:?}"),
             }
         }
-        let unknown = authenticate(&headers(&["Bearer am_live_nobody"]), &store, now).await;
+        let cache = AuthCache::new(30, 8);
+        let unknown = authenticate(&headers(&["Bearer am_live_nobody"]), &store, &cache, now).await;
         assert!(matches!(unknown, Err(ApiError::InvalidCredentials)));
+        assert!(cache.is_empty(), "failed lookups are not cached");
+    }
+
+    #[tokio::test]
+    async fn a_cached_key_is_served_until_its_ttl_and_then_looked_up_again() {
+        let store = MemoryStore::new();
+        let key = "am_live_cached";
+        let rec = record(KeyStatus::Active, None);
+        store.insert_api_key(&KeyHash::of(key), rec.clone());
+        let cache = AuthCache::new(30, 8);
+        let h = headers(&[&format!("Bearer {key}")]);
+        let t0 = t("2026-11-22T10:00:00Z");
+        assert!(authenticate(&h, &store, &cache, t0).await.is_ok());
+        let mut revoked = rec;
+        revoked.status = KeyStatus::Revoked;
+        store.insert_api_key(&KeyHash::of(key), revoked);
+        let within = t("2026-11-22T10:00:29Z");
+        assert!(
+            authenticate(&h, &store, &cache, within).await.is_ok(),
+            "served from cache"
+        );
+        let after = t("2026-11-22T10:00:30Z");
+        assert!(matches!(
+            authenticate(&h, &store, &cache, after).await,
+            Err(ApiError::InvalidCredentials)
+        ));
+        assert!(matches!(
+            authenticate(&h, &store, &AuthCache::disabled(), within).await,
+            Err(ApiError::InvalidCredentials)
+        ));
     }
 
     #[test]

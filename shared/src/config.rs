@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::auth_cache::AuthCache;
 use crate::pipeline::Services;
 use crate::store::dynamodb::DynamoStore;
 
@@ -21,12 +22,13 @@ impl Config {
 }
 
 /// The services of a deployed function: DynamoDB on `TABLE_NAME` (endpoint from
-/// `AWS_ENDPOINT_URL_DYNAMODB` when set).
+/// `AWS_ENDPOINT_URL_DYNAMODB` when set), and the auth cache (`AUTH_CACHE_TTL_SECS`, default
+/// 30, 0 disables).
 pub async fn services_from_env() -> Result<Services, lambda_http::Error> {
     let config = Config::from_env();
     let table = config
         .table_name
         .ok_or("TABLE_NAME is not set: name the DynamoDB table the function uses")?;
     let store = DynamoStore::from_env(table).await;
-    Ok(Services::new(Arc::new(store)))
+    Ok(Services::new(Arc::new(store)).with_auth_cache(AuthCache::from_env()))
 }

@@ -3,6 +3,7 @@
 //! adapters.
 
 pub mod auth;
+pub mod auth_cache;
 pub mod body;
 pub mod clock;
 pub mod config;

@@ -4,7 +4,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -12,6 +12,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::auth::{authenticate, Principal};
+use crate::auth_cache::AuthCache;
 use crate::body::parse_object;
 use crate::clock::{Clock, SystemClock, Timestamp};
 use crate::domain::ids::parse_path_uuid;
@@ -41,14 +42,39 @@ pub struct Route {
 pub struct Services {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
+    pub auth_cache: Arc<AuthCache>,
+    /// The most a request may take before it is answered 503 (see [`DEFAULT_REQUEST_BUDGET`]).
+    pub request_budget: Duration,
 }
 
+/// A request's time budget: below the functions' default 10 s Lambda timeout, so every request
+/// is answered by the function, never cut off by Lambda.
+pub const DEFAULT_REQUEST_BUDGET: Duration = Duration::from_secs(8);
+
 impl Services {
+    /// The store, the system clock, no auth cache, the default budget.
     pub fn new(store: Arc<dyn Store>) -> Self {
         Self {
             store,
             clock: Arc::new(SystemClock),
+            auth_cache: Arc::new(AuthCache::disabled()),
+            request_budget: DEFAULT_REQUEST_BUDGET,
         }
+    }
+
+    pub fn with_auth_cache(mut self, cache: AuthCache) -> Self {
+        self.auth_cache = Arc::new(cache);
+        self
+    }
+
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn with_request_budget(mut self, budget: Duration) -> Self {
+        self.request_budget = budget;
+        self
     }
 }
 
@@ -77,12 +103,14 @@ where
     let started = Instant::now();
     let request_id = RequestId::new();
     let mut org_id: Option<Uuid> = None;
-    let outcome = match accept(&req, route, svc).await {
-        Ok(accepted) => {
-            org_id = Some(accepted.principal.org_id);
-            work(accepted).await
-        }
-        Err(e) => Err(e),
+    let run = async {
+        let accepted = accept(&req, route, svc).await?;
+        org_id = Some(accepted.principal.org_id);
+        work(accepted).await
+    };
+    let outcome = match tokio::time::timeout(svc.request_budget, run).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(ApiError::Unavailable("request budget exhausted".into())),
     };
     let lambda_request_id = req
         .lambda_context_ref()
@@ -140,7 +168,7 @@ pub async fn accept(req: &Request, route: &Route, svc: &Services) -> Result<Acce
         return Err(ApiError::MethodNotAllowed { allow: route.allow });
     }
     let now = svc.clock.now();
-    let principal = authenticate(req.headers(), svc.store.as_ref(), now).await?;
+    let principal = authenticate(req.headers(), svc.store.as_ref(), &svc.auth_cache, now).await?;
     principal.require_scope(route.scope)?;
     let id = parse_path_uuid(&raw_id).ok_or(ApiError::NotFound)?;
     let body = parse_object(req.headers(), req.body().as_ref())?;

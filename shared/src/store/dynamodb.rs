@@ -7,7 +7,12 @@
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
@@ -53,10 +58,19 @@ pub mod keys {
     }
 }
 
+/// The SDK's time budget per DynamoDB call: connect within 1 s, each attempt within 2 s, and
+/// the call with its retries (standard mode, 3 attempts) within 3 s. With the pipeline's 8 s
+/// request budget, a request is always answered before the function's 10 s timeout.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(3);
+pub const MAX_ATTEMPTS: u32 = 3;
+
 #[derive(Clone, Debug)]
 pub struct DynamoStore {
     client: Client,
     table: String,
+    calls: Arc<AtomicU64>,
 }
 
 impl DynamoStore {
@@ -64,14 +78,34 @@ impl DynamoStore {
         Self {
             client,
             table: table.into(),
+            calls: Arc::new(AtomicU64::new(0)),
         }
     }
 
-    /// A client from the standard AWS configuration chain; `AWS_ENDPOINT_URL_DYNAMODB`, when
-    /// set, points it at another endpoint (DynamoDB Local).
+    /// A client from the standard AWS configuration chain, with the time budget above;
+    /// `AWS_ENDPOINT_URL_DYNAMODB`, when set, points it at another endpoint (DynamoDB Local).
     pub async fn from_env(table: impl Into<String>) -> Self {
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                    .operation_timeout(OPERATION_TIMEOUT)
+                    .build(),
+            )
+            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+            .load()
+            .await;
         Self::new(Client::new(&config), table)
+    }
+
+    /// How many DynamoDB operations this store has sent (retries inside the SDK not counted).
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    fn count(&self) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn client(&self) -> &Client {
@@ -130,6 +164,7 @@ impl DynamoStore {
     }
 
     async fn get(&self, pk: String) -> Result<Option<Item>, StoreError> {
+        self.count();
         let out = self
             .client
             .get_item()
@@ -161,6 +196,7 @@ impl DynamoStore {
         mut e: Expr,
     ) -> Result<Item, StoreError> {
         let condition = owner_condition(&mut e, org_id, pre);
+        self.count();
         let result = self
             .client
             .update_item()
@@ -195,6 +231,7 @@ impl DynamoStore {
     }
 
     async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TxFailure> {
+        self.count();
         let result = self
             .client
             .transact_write_items()

@@ -1,0 +1,188 @@
+//! A per-execution-environment cache of successful key lookups, so a warm function skips the
+//! store round trip for a key it has just seen.
+//!
+//! Bounded (least recently used entry goes first), positive lookups only (an unknown, revoked
+//! or expired key is never cached, so it costs a lookup each time), and entries live at most
+//! `ttl` seconds: a revoked key stops working within the TTL. A TTL of 0 disables it.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::auth::{ApiKeyRecord, KeyHash};
+use crate::clock::Timestamp;
+
+pub const DEFAULT_TTL_SECS: u64 = 30;
+pub const DEFAULT_CAPACITY: usize = 1024;
+
+struct Entry {
+    record: ApiKeyRecord,
+    cached_at: Timestamp,
+    last_used: u64,
+}
+
+pub struct AuthCache {
+    ttl_secs: u64,
+    capacity: usize,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    entries: HashMap<KeyHash, Entry>,
+    tick: u64,
+}
+
+impl AuthCache {
+    pub fn new(ttl_secs: u64, capacity: usize) -> Self {
+        Self {
+            ttl_secs,
+            capacity,
+            inner: Mutex::new(Inner::default()),
+        }
+    }
+
+    /// No caching: every request looks its key up.
+    pub fn disabled() -> Self {
+        Self::new(0, 0)
+    }
+
+    /// From `AUTH_CACHE_TTL_SECS` (default 30; 0 disables).
+    pub fn from_env() -> Self {
+        let ttl = std::env::var("AUTH_CACHE_TTL_SECS")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(DEFAULT_TTL_SECS);
+        Self::new(ttl, DEFAULT_CAPACITY)
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        self.ttl_secs > 0 && self.capacity > 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn get(&self, hash: &KeyHash, now: Timestamp) -> Option<ApiKeyRecord> {
+        if !self.is_enabled() {
+            return None;
+        }
+        let mut inner = self.lock();
+        inner.tick += 1;
+        let tick = inner.tick;
+        let fresh = match inner.entries.get_mut(hash) {
+            None => return None,
+            Some(e) if now.unix() - e.cached_at.unix() < self.ttl_secs as i64 => {
+                e.last_used = tick;
+                Some(e.record.clone())
+            }
+            Some(_) => None,
+        };
+        if fresh.is_none() {
+            inner.entries.remove(hash);
+        }
+        fresh
+    }
+
+    /// Remembers a key that authenticated.
+    pub fn put(&self, hash: &KeyHash, record: &ApiKeyRecord, now: Timestamp) {
+        if !self.is_enabled() || !record.is_usable_at(now) {
+            return;
+        }
+        let mut inner = self.lock();
+        inner.tick += 1;
+        let tick = inner.tick;
+        if inner.entries.len() >= self.capacity && !inner.entries.contains_key(hash) {
+            let oldest = inner
+                .entries
+                .iter()
+                .min_by_key(|(_, e)| e.last_used)
+                .map(|(k, _)| k.clone());
+            if let Some(k) = oldest {
+                inner.entries.remove(&k);
+            }
+        }
+        inner.entries.insert(
+            hash.clone(),
+            Entry {
+                record: record.clone(),
+                cached_at: now,
+                last_used: tick,
+            },
+        );
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::KeyStatus;
+    use uuid::Uuid;
+
+    fn rec() -> ApiKeyRecord {
+        ApiKeyRecord {
+            key_id: "k".into(),
+            org_id: Uuid::new_v4(),
+            scopes: Default::default(),
+            status: KeyStatus::Active,
+            expires_at: None,
+        }
+    }
+
+    fn at(secs: i64) -> Timestamp {
+        Timestamp::from_unix(1_800_000_000 + secs).unwrap()
+    }
+
+    #[test]
+    fn entries_live_for_the_ttl_only() {
+        let c = AuthCache::new(30, 10);
+        let h = KeyHash::of("a");
+        c.put(&h, &rec(), at(0));
+        assert!(c.get(&h, at(29)).is_some());
+        assert!(c.get(&h, at(30)).is_none());
+        assert!(c.is_empty(), "a stale entry is dropped");
+    }
+
+    #[test]
+    fn a_zero_ttl_disables_it() {
+        let c = AuthCache::new(0, 10);
+        let h = KeyHash::of("a");
+        c.put(&h, &rec(), at(0));
+        assert!(c.get(&h, at(0)).is_none());
+        assert!(!c.is_enabled());
+    }
+
+    #[test]
+    fn only_usable_keys_are_cached() {
+        let c = AuthCache::new(30, 10);
+        let mut revoked = rec();
+        revoked.status = KeyStatus::Revoked;
+        c.put(&KeyHash::of("r"), &revoked, at(0));
+        let mut expired = rec();
+        expired.expires_at = Some(at(0));
+        c.put(&KeyHash::of("e"), &expired, at(0));
+        assert!(c.is_empty());
+    }
+
+    #[test]
+    fn the_least_recently_used_entry_goes_first() {
+        let c = AuthCache::new(30, 2);
+        let (a, b, d) = (KeyHash::of("a"), KeyHash::of("b"), KeyHash::of("d"));
+        c.put(&a, &rec(), at(0));
+        c.put(&b, &rec(), at(0));
+        assert!(c.get(&a, at(1)).is_some());
+        c.put(&d, &rec(), at(1));
+        assert_eq!(c.len(), 2);
+        assert!(c.get(&a, at(1)).is_some());
+        assert!(c.get(&b, at(1)).is_none());
+        assert!(c.get(&d, at(1)).is_some());
+    }
+}
