@@ -7,11 +7,24 @@ pub fn is_control(c: char) -> bool {
     c <= '\u{1f}' || c == '\u{7f}'
 }
 
-/// A display name: a string, trimmed, without control characters, `min..=max` characters long.
+/// Characters that change how the text around them is displayed without being seen:
+/// bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069, the
+/// "Trojan Source" characters) and the invisible zero-width space, word joiner and BOM
+/// (U+200B, U+2060, U+FEFF). Names refuse them, so a name always looks like what it is.
+/// ZWJ and ZWNJ (U+200C, U+200D) and the LRM/RLM marks stay allowed: scripts and emoji need them.
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200B}' | '\u{2060}' | '\u{FEFF}')
+}
+
+/// A display name: a string, trimmed, without control characters or invisible formatting
+/// characters, `min..=max` characters long.
 pub fn parse_name(s: &str, min: usize, max: usize) -> Result<String, String> {
     let trimmed = s.trim();
     if trimmed.chars().any(is_control) {
         return Err("must not contain control characters".into());
+    }
+    if trimmed.chars().any(is_invisible_format) {
+        return Err("must not contain invisible or bidirectional formatting characters".into());
     }
     let n = trimmed.chars().count();
     if n < min || n > max {
@@ -63,6 +76,26 @@ mod tests {
                 "must not contain control characters",
                 "{bad:?}"
             );
+        }
+    }
+
+    #[test]
+    fn bidi_overrides_and_zero_width_spaces_are_refused_but_joiners_kept() {
+        for bad in [
+            "abc\u{202E}def",
+            "a\u{2066}bc",
+            "ab\u{200B}c",
+            "\u{FEFF}abc",
+            "a\u{2060}bc",
+        ] {
+            assert_eq!(
+                parse_name(bad, 1, 20).unwrap_err(),
+                "must not contain invisible or bidirectional formatting characters",
+                "{bad:?}"
+            );
+        }
+        for ok in ["👨\u{200D}👩\u{200D}👧", "می\u{200C}خواهم", "abc\u{200F}"] {
+            assert!(parse_name(ok, 1, 20).is_ok(), "{ok:?}");
         }
     }
 

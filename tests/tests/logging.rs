@@ -1,0 +1,264 @@
+//! Full request runs with every log line captured: each line is JSON, each request has a line
+//! with its request id, the Lambda request id, route, status, latency and organization, and no
+//! line ever holds the key, its hash or the Authorization header.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use lambda_http::{Context, RequestExt};
+use pool_tests::events::{Call, Gateway};
+use pool_tests::{seed, Reply};
+use serde_json::{json, Value};
+use shared::auth::{KeyHash, SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
+use shared::pipeline::{Route, Services};
+use shared::store::faulty::{FailOn, Fault, FaultyStore};
+use shared::store::memory::MemoryStore;
+use shared::store::Store;
+use uuid::Uuid;
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Capture {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+struct Run {
+    route: &'static Route,
+    svc: Services,
+    call: Call,
+    lambda_id: String,
+    expect: u16,
+    org: Option<Uuid>,
+}
+
+async fn send(run: &Run) -> Reply {
+    let mut ctx = Context::default();
+    ctx.request_id = run.lambda_id.clone();
+    let req = run.call.request(Gateway::HttpV2).with_lambda_context(ctx);
+    let resp = if run.route.prefix == update_contact_pool::ROUTE.prefix {
+        update_contact_pool::handle(req, &run.svc).await
+    } else {
+        patch_guardrail_pool::handle(req, &run.svc).await
+    };
+    Reply::from_response(resp)
+}
+
+#[tokio::test]
+async fn log_lines_are_json_with_request_context_and_never_hold_secrets() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let _guard = shared::telemetry::set_thread_default(move || writer.clone());
+
+    let store = Arc::new(MemoryStore::new());
+    let org = Uuid::new_v4();
+    let key = seed::key(
+        store.as_ref(),
+        org,
+        &[SCOPE_POOLS_WRITE, SCOPE_ORG_ADMIN_WRITE],
+    )
+    .await;
+    let scopeless = seed::key(store.as_ref(), org, &[]).await;
+    let contact = seed::stored_contact_pool(store.as_ref(), org).await;
+    let guard_a = seed::stored_guardrail_pool(store.as_ref(), org, "alpha").await;
+    seed::stored_guardrail_pool(store.as_ref(), org, "beta").await;
+    let svc = Services::new(store.clone());
+    let record = store
+        .find_api_key(&KeyHash::of(&key))
+        .await
+        .unwrap()
+        .unwrap();
+    let failing = |fault| {
+        let inner = MemoryStore::new();
+        inner.insert_api_key(&KeyHash::of(&key), record.clone());
+        Services::new(Arc::new(FaultyStore::new(inner, FailOn::Pools, fault)))
+    };
+    let c_route = &update_contact_pool::ROUTE;
+    let g_route = &patch_guardrail_pool::ROUTE;
+    let cid = contact.id.to_string();
+    let gid = guard_a.id.to_string();
+    let mut runs = Vec::new();
+    let mut add = |route: &'static Route, svc: &Services, call: Call, expect: u16, authed: bool| {
+        runs.push(Run {
+            route,
+            svc: svc.clone(),
+            call,
+            lambda_id: format!("lambda-{}", Uuid::new_v4()),
+            expect,
+            org: authed.then_some(org),
+        })
+    };
+    add(
+        c_route,
+        &svc,
+        Call::to(c_route, &cid)
+            .bearer(&key)
+            .json(&json!({"name": "Logged"})),
+        200,
+        true,
+    );
+    add(
+        c_route,
+        &svc,
+        Call::to(c_route, &cid).json(&json!({})),
+        401,
+        false,
+    );
+    add(
+        c_route,
+        &svc,
+        Call::to(c_route, &cid)
+            .bearer(&format!("{key}x"))
+            .json(&json!({})),
+        401,
+        false,
+    );
+    add(
+        c_route,
+        &svc,
+        Call::to(c_route, &cid).bearer(&scopeless).json(&json!({})),
+        403,
+        false,
+    );
+    add(
+        c_route,
+        &svc,
+        Call::to(c_route, &Uuid::new_v4().to_string())
+            .bearer(&key)
+            .json(&json!({})),
+        404,
+        true,
+    );
+    add(
+        c_route,
+        &svc,
+        Call::to(c_route, &cid)
+            .bearer(&key)
+            .header("If-Match", "\"99\"")
+            .json(&json!({"name": "Stale"})),
+        412,
+        true,
+    );
+    add(
+        c_route,
+        &svc,
+        Call::to(c_route, &cid)
+            .bearer(&key)
+            .json(&json!({"name": 1})),
+        422,
+        true,
+    );
+    add(
+        c_route,
+        &failing(Fault::Conflict),
+        Call::to(c_route, &cid)
+            .bearer(&key)
+            .json(&json!({"name": "Busy"})),
+        409,
+        true,
+    );
+    add(
+        c_route,
+        &failing(Fault::Internal),
+        Call::to(c_route, &cid)
+            .bearer(&key)
+            .json(&json!({"name": "Boom"})),
+        500,
+        true,
+    );
+    add(
+        c_route,
+        &failing(Fault::Unavailable),
+        Call::to(c_route, &cid)
+            .bearer(&key)
+            .json(&json!({"name": "Later"})),
+        503,
+        true,
+    );
+    add(
+        g_route,
+        &svc,
+        Call::to(g_route, &gid)
+            .bearer(&key)
+            .json(&json!({"slug": "beta"})),
+        409,
+        true,
+    );
+    add(
+        g_route,
+        &svc,
+        Call::to(g_route, &gid)
+            .bearer(&key)
+            .json(&json!({"slug": "gamma"})),
+        200,
+        true,
+    );
+    add(
+        g_route,
+        &failing(Fault::Internal),
+        Call::to(g_route, &gid)
+            .bearer(&key)
+            .json(&json!({"slug": "delta"})),
+        500,
+        true,
+    );
+    add(
+        g_route,
+        &failing(Fault::Unavailable),
+        Call::to(g_route, &gid).bearer(&key).json(&json!({})),
+        503,
+        true,
+    );
+
+    for run in &runs {
+        let r = send(run).await;
+        assert_eq!(r.status, run.expect, "{:?}", run.call);
+        let rid = r.header("x-request-id").unwrap().to_owned();
+        let lines: Vec<Value> = capture
+            .text()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+            .collect();
+        let line = lines
+            .iter()
+            .find(|l| l["request_id"] == rid)
+            .unwrap_or_else(|| panic!("no log line for {rid}"));
+        assert_eq!(line["lambda_request_id"], run.lambda_id);
+        assert_eq!(line["route"], run.route.name);
+        assert_eq!(line["status"], run.expect);
+        assert!(line["latency_us"].is_u64());
+        assert_eq!(
+            line["org_id"],
+            run.org.map(|o| o.to_string()).unwrap_or_default()
+        );
+        if run.expect >= 500 {
+            assert_eq!(line["level"], "ERROR");
+        }
+    }
+
+    let text = capture.text();
+    assert!(!text.is_empty());
+    for secret in [
+        key.clone(),
+        scopeless.clone(),
+        KeyHash::of(&key).expose().to_owned(),
+        "Bearer".into(),
+    ] {
+        assert!(!text.contains(&secret), "a log line holds {secret}");
+    }
+    // The suffix of the key too: no partial key leaks.
+    assert!(!text.contains(&key[8..]));
+}
