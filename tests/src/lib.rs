@@ -4,6 +4,7 @@
 pub mod contract;
 pub mod dynamo;
 pub mod events;
+pub mod faults;
 pub mod seed;
 
 use lambda_http::http::HeaderMap;

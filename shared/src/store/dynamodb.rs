@@ -66,6 +66,20 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(3);
 pub const MAX_ATTEMPTS: u32 = 3;
 
+/// The standard AWS configuration chain with this adapter's time and retry budget. Tests that
+/// inject faults build their client from it too, so they test the deployed settings.
+pub fn config_loader() -> aws_config::ConfigLoader {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                .operation_timeout(OPERATION_TIMEOUT)
+                .build(),
+        )
+        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+}
+
 #[derive(Clone, Debug)]
 pub struct DynamoStore {
     client: Client,
@@ -85,17 +99,7 @@ impl DynamoStore {
     /// A client from the standard AWS configuration chain, with the time budget above;
     /// `AWS_ENDPOINT_URL_DYNAMODB`, when set, points it at another endpoint (DynamoDB Local).
     pub async fn from_env(table: impl Into<String>) -> Self {
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(CONNECT_TIMEOUT)
-                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-                    .operation_timeout(OPERATION_TIMEOUT)
-                    .build(),
-            )
-            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
-            .load()
-            .await;
+        let config = config_loader().load().await;
         Self::new(Client::new(&config), table)
     }
 
