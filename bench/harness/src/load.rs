@@ -1,0 +1,264 @@
+//! Over HTTP through `local-api` on DynamoDB Local: closed-loop clients, each on its own
+//! keep-alive connection, one request at a time; latency from the request's first byte
+//! written to the response's last byte read. Beside it, in the same run, the DynamoDB calls
+//! the same request makes, sent with the SDK directly at the same concurrency, so the share of
+//! the function (and of local-api's HTTP) is what is left.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use shared::auth::KeyHash;
+use shared::clock::{Clock, SystemClock};
+use shared::domain::contact_pool::ContactPoolPatch;
+use shared::domain::guardrail_pool::GuardrailPoolPatch;
+use shared::store::dynamodb::DynamoStore;
+use shared::store::{Precondition, Store};
+use tokio::io::BufReader;
+use tokio::net::TcpStream;
+use uuid::Uuid;
+
+use crate::http1::{encode, read_message, write_all};
+use crate::seed::Seeded;
+use crate::stats::{summarize, us};
+
+/// How long and how much each measurement may take.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    /// Requests per measurement, over all clients.
+    pub requests: usize,
+    pub max: Duration,
+    pub warmup: usize,
+}
+
+/// What one client sends: an endpoint on its own pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    ContactPoolPut,
+    GuardrailPatch,
+}
+
+impl Endpoint {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::ContactPoolPut => "PUT /api/v1/pools/{uuid} (name)",
+            Self::GuardrailPatch => "PATCH /v1/guardrails/pools/{id} (name)",
+        }
+    }
+
+    fn request(self, pool: Uuid, key: &str, host: &str, i: usize) -> Vec<u8> {
+        let body = json!({ "name": format!("Bench name {}", i % 2) }).to_string();
+        let (start, auth) = match self {
+            Self::ContactPoolPut => (
+                format!("PUT /api/v1/pools/{pool} HTTP/1.1"),
+                format!("Bearer {key}"),
+            ),
+            Self::GuardrailPatch => (
+                format!("PATCH /v1/guardrails/pools/{pool} HTTP/1.1"),
+                format!("Bearer {key}"),
+            ),
+        };
+        encode(
+            &start,
+            &[
+                ("host", host),
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            body.as_bytes(),
+        )
+    }
+}
+
+/// Latencies (µs), statuses, and the wall time of one measurement.
+struct Run {
+    latencies: Vec<f64>,
+    non_2xx: usize,
+    wall: Duration,
+}
+
+fn report(name: &str, clients: usize, mut run: Run) -> Value {
+    let n = run.latencies.len();
+    json!({
+        "name": name, "clients": clients,
+        "latency": summarize(&mut run.latencies).to_json(),
+        "requests_per_s": (n as f64 / run.wall.as_secs_f64() * 10.0).round() / 10.0,
+        "non_2xx": run.non_2xx,
+    })
+}
+
+/// `clients` connections to `addr`, each sending `endpoint` requests on its own pool.
+async fn http_run(
+    addr: &str,
+    endpoint: Endpoint,
+    seeded: &Seeded,
+    clients: usize,
+    b: Bounds,
+) -> Result<Run, String> {
+    let per_client = b.requests.div_ceil(clients);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let pool = match endpoint {
+            Endpoint::ContactPoolPut => seeded.contact_pools[c],
+            Endpoint::GuardrailPatch => seeded.guardrail_pools[c],
+        };
+        let key = seeded.key.clone();
+        let addr = addr.to_owned();
+        tasks.push(tokio::spawn(async move {
+            let stream = TcpStream::connect(&addr)
+                .await
+                .map_err(|e| format!("connect {addr}: {e}"))?;
+            stream.set_nodelay(true).map_err(|e| e.to_string())?;
+            let (r, mut w) = stream.into_split();
+            let mut r = BufReader::new(r);
+            let mut lat = Vec::with_capacity(per_client);
+            let mut non_2xx = 0;
+            for i in 0..b.warmup + per_client {
+                let req = endpoint.request(pool, &key, &addr, i);
+                let t = Instant::now();
+                write_all(&mut w, &req).await.map_err(|e| e.to_string())?;
+                let resp = read_message(&mut r)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .ok_or("local-api closed the connection")?;
+                let dt = us(t.elapsed());
+                if i >= b.warmup {
+                    lat.push(dt);
+                    if !(200..300).contains(&resp.status()) {
+                        non_2xx += 1;
+                    }
+                }
+                if started.elapsed() > b.max {
+                    break;
+                }
+            }
+            Ok::<_, String>((lat, non_2xx))
+        }));
+    }
+    let mut run = Run {
+        latencies: Vec::new(),
+        non_2xx: 0,
+        wall: Duration::ZERO,
+    };
+    for t in tasks {
+        let (lat, bad) = t.await.map_err(|e| e.to_string())??;
+        run.latencies.extend(lat);
+        run.non_2xx += bad;
+    }
+    run.wall = started.elapsed();
+    Ok(run)
+}
+
+/// What a request costs DynamoDB, sent directly: the key's `GetItem` (local-api has no auth
+/// cache, so every request reads the key) then the pool's `UpdateItem`.
+async fn store_run(
+    store: Arc<DynamoStore>,
+    endpoint: Option<Endpoint>,
+    seeded: &Seeded,
+    clients: usize,
+    b: Bounds,
+) -> Result<Run, String> {
+    let per_client = b.requests.div_ceil(clients);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let store = store.clone();
+        let hash = KeyHash::of(&seeded.key);
+        let org = seeded.org;
+        let (cp, gp) = (seeded.contact_pools[c], seeded.guardrail_pools[c]);
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(per_client);
+            for i in 0..b.warmup + per_client {
+                let name = json!(format!("Bench name {}", i % 2));
+                let fields = vec![("name".to_owned(), name)];
+                let t = Instant::now();
+                store
+                    .find_api_key(&hash)
+                    .await
+                    .map_err(|e| format!("GetItem: {e}"))?;
+                match endpoint {
+                    None => {}
+                    Some(Endpoint::ContactPoolPut) => {
+                        let patch = ContactPoolPatch::try_from(fields.as_slice())
+                            .map_err(|e| format!("{e:?}"))?;
+                        store
+                            .update_contact_pool(
+                                org,
+                                cp,
+                                &patch,
+                                &Precondition::default(),
+                                SystemClock.now(),
+                            )
+                            .await
+                            .map_err(|e| format!("UpdateItem: {e}"))?;
+                    }
+                    Some(Endpoint::GuardrailPatch) => {
+                        let patch = GuardrailPoolPatch::try_from(fields.as_slice())
+                            .map_err(|e| format!("{e:?}"))?;
+                        store
+                            .update_guardrail_pool(
+                                org,
+                                gp,
+                                &patch,
+                                &Precondition::default(),
+                                SystemClock.now(),
+                            )
+                            .await
+                            .map_err(|e| format!("UpdateItem: {e}"))?;
+                    }
+                }
+                let dt = us(t.elapsed());
+                if i >= b.warmup {
+                    lat.push(dt);
+                }
+                if started.elapsed() > b.max {
+                    break;
+                }
+            }
+            Ok::<_, String>(lat)
+        }));
+    }
+    let mut run = Run {
+        latencies: Vec::new(),
+        non_2xx: 0,
+        wall: Duration::ZERO,
+    };
+    for t in tasks {
+        run.latencies.extend(t.await.map_err(|e| e.to_string())??);
+    }
+    run.wall = started.elapsed();
+    Ok(run)
+}
+
+/// Every measurement, at every concurrency in `clients`.
+pub async fn run(
+    addr: &str,
+    store: Arc<DynamoStore>,
+    seeded: &Seeded,
+    clients: &[usize],
+    b: Bounds,
+) -> Result<Vec<Value>, String> {
+    let mut out = Vec::new();
+    for &c in clients {
+        if seeded.contact_pools.len() < c {
+            return Err(format!("seed at least {c} pools"));
+        }
+        let direct = store_run(store.clone(), None, seeded, c, b).await?;
+        out.push(
+            json!({"bench": "http", "via": "sdk", "what": "GetItem (the key)",
+                        "result": report("GetItem", c, direct)}),
+        );
+        for e in [Endpoint::ContactPoolPut, Endpoint::GuardrailPatch] {
+            let direct = store_run(store.clone(), Some(e), seeded, c, b).await?;
+            out.push(json!({"bench": "http", "via": "sdk", "what": e.name(),
+                            "result": report("GetItem + UpdateItem", c, direct)}));
+            let http = http_run(addr, e, seeded, c, b).await?;
+            out.push(
+                json!({"bench": "http", "via": "local-api", "what": e.name(),
+                            "result": report(e.name(), c, http)}),
+            );
+        }
+    }
+    Ok(out)
+}

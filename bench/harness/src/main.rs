@@ -1,0 +1,299 @@
+//! `bench-harness <command> [--flag value]…`; see `scripts/bench.sh` for the full run.
+//!
+//! - `cold --out F --logs DIR --runs N [--probe-runs N] [--hello PATH]
+//!   [--function NAME=PATH]… [--tag T] [--no-store-cases]`
+//! - `warm --out F --requests N --warmup N --max-secs S`
+//! - `http --out F --url http://127.0.0.1:PORT --clients 1,16 --requests N --warmup N
+//!   --max-secs S [--server-pid PID]`
+//! - `sizes --out F [ARCH:NAME=PATH]…`
+//! - `report --in F` (Markdown on stdout)
+//! - `probe` (internal: one fresh process of the init probe)
+//!
+//! `cold` and `http` need `TABLE_NAME` and `AWS_ENDPOINT_URL_DYNAMODB` (DynamoDB Local).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bench_harness::cold::{self, Subject};
+use bench_harness::event::v2_event;
+use bench_harness::{load, probe, procfs, report, seed, warm};
+use serde_json::{json, Value};
+use shared::store::dynamodb::DynamoStore;
+
+type Flags = HashMap<String, Vec<String>>;
+
+fn parse(args: &[String]) -> (Flags, Vec<String>) {
+    let mut flags: Flags = HashMap::new();
+    let mut rest = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if let Some(name) = a.strip_prefix("--") {
+            let takes_value = !matches!(name, "no-store-cases");
+            let v = if takes_value {
+                it.next().cloned().unwrap_or_default()
+            } else {
+                String::new()
+            };
+            flags.entry(name.to_owned()).or_default().push(v);
+        } else {
+            rest.push(a.clone());
+        }
+    }
+    (flags, rest)
+}
+
+fn one<'a>(f: &'a Flags, name: &str) -> Result<&'a str, String> {
+    f.get(name)
+        .and_then(|v| v.last())
+        .map(String::as_str)
+        .ok_or_else(|| format!("--{name} is required"))
+}
+
+fn num(f: &Flags, name: &str, default: usize) -> Result<usize, String> {
+    match f.get(name).and_then(|v| v.last()) {
+        None => Ok(default),
+        Some(v) => v
+            .parse()
+            .map_err(|_| format!("--{name}: not a number: {v}")),
+    }
+}
+
+fn append(out: &str, lines: &[Value]) -> Result<(), String> {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(out)
+        .map_err(|e| format!("{out}: {e}"))?;
+    for l in lines {
+        writeln!(f, "{l}").map_err(|e| format!("{out}: {e}"))?;
+        println!("{l}");
+    }
+    Ok(())
+}
+
+fn runtime(threads: Option<usize>) -> Result<tokio::runtime::Runtime, String> {
+    match threads {
+        None => tokio::runtime::Builder::new_current_thread(),
+        Some(n) => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(n);
+            b
+        }
+    }
+    .enable_all()
+    .build()
+    .map_err(|e| e.to_string())
+}
+
+async fn dynamo_store() -> Result<DynamoStore, String> {
+    let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set")?;
+    if std::env::var("AWS_ENDPOINT_URL_DYNAMODB").is_err() {
+        return Err("AWS_ENDPOINT_URL_DYNAMODB is not set: start DynamoDB Local".into());
+    }
+    let store = DynamoStore::from_env(table).await;
+    store
+        .create_table()
+        .await
+        .map_err(|e| format!("create table: {e}"))?;
+    Ok(store)
+}
+
+/// The first event a subject gets: `NAME` or `NAME@variant`, by the function's name.
+fn subjects(f: &Flags, seeded: &seed::Seeded, store_cases: bool) -> Result<Vec<Subject>, String> {
+    let cp = seeded.contact_pools[0].to_string();
+    let gp = seeded.guardrail_pools[0].to_string();
+    let key = seeded.key.clone();
+    let mut out = Vec::new();
+    if let Some(hello) = f.get("hello").and_then(|v| v.last()) {
+        let (cp, key) = (cp.clone(), key.clone());
+        out.push(Subject {
+            name: "hello".into(),
+            case: "fixed 200 (the same PUT event)".into(),
+            binary: PathBuf::from(hello),
+            payload: Box::new(move |run| {
+                let body = json!({ "name": format!("Cold start {run}") }).to_string();
+                v2_event(&update_contact_pool::ROUTE, &cp, Some(&key), &body)
+            }),
+            expect_status: None,
+        });
+    }
+    for spec in f.get("function").into_iter().flatten() {
+        let (name, path) = spec
+            .split_once('=')
+            .ok_or_else(|| format!("--function NAME=PATH, not {spec}"))?;
+        let base = name.split('@').next().unwrap_or(name);
+        let (route, id) = match base {
+            "update-contact-pool" => (&update_contact_pool::ROUTE, cp.clone()),
+            "patch-guardrail-pool" => (&patch_guardrail_pool::ROUTE, gp.clone()),
+            other => return Err(format!("unknown function {other}")),
+        };
+        let verb = route.method.as_str();
+        let k = key.clone();
+        let i = id.clone();
+        out.push(Subject {
+            name: name.to_owned(),
+            case: format!("{verb} name, valid key: GetItem + UpdateItem"),
+            binary: PathBuf::from(path),
+            payload: Box::new(move |run| {
+                let body = json!({ "name": format!("Cold start {run}") }).to_string();
+                v2_event(route, &i, Some(&k), &body)
+            }),
+            expect_status: Some(200),
+        });
+        if store_cases {
+            out.push(Subject {
+                name: format!("{name}#no-store"),
+                case: format!("{verb} without Authorization: 401, no store call"),
+                binary: PathBuf::from(path),
+                payload: Box::new(move |_| v2_event(route, &id, None, "{\"name\":\"x\"}")),
+                expect_status: Some(401),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn cmd_cold(f: &Flags) -> Result<(), String> {
+    let out = one(f, "out")?;
+    let logs = PathBuf::from(one(f, "logs")?);
+    let runs = num(f, "runs", 25)?;
+    let probe_runs = num(f, "probe-runs", 0)?;
+    let tag = f
+        .get("tag")
+        .and_then(|v| v.last())
+        .cloned()
+        .unwrap_or_default();
+    let rt = runtime(None)?;
+    rt.block_on(async {
+        let store = dynamo_store().await?;
+        let seeded = seed::seed(&store, 1)
+            .await
+            .map_err(|e| format!("seed: {e}"))?;
+        let subjects = subjects(f, &seeded, !f.contains_key("no-store-cases"))?;
+        let outcomes = cold::run(&subjects, runs, &logs).await?;
+        let mut lines: Vec<Value> = outcomes
+            .iter()
+            .map(|o| {
+                let mut v = o.to_json();
+                v["tag"] = json!(tag);
+                v["runs"] = json!(runs);
+                v
+            })
+            .collect();
+        if probe_runs > 0 {
+            let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+            let mut p = probe::outside(&exe, probe_runs, &seeded.key, seeded.contact_pools[0])?;
+            p["tag"] = json!(tag);
+            lines.push(p);
+        }
+        append(out, &lines)
+    })
+}
+
+fn cmd_probe() -> Result<(), String> {
+    // The functions' runtime: tokio's multi-threaded one (`#[tokio::main]`).
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let v = rt.block_on(probe::inside())?;
+    eprintln!("{v}");
+    Ok(())
+}
+
+fn cmd_warm(f: &Flags) -> Result<(), String> {
+    let out = one(f, "out")?;
+    let requests = num(f, "requests", 20_000)?;
+    let warmup = num(f, "warmup", 1_000)?;
+    let max = Duration::from_secs(num(f, "max-secs", 60)? as u64);
+    let mut lines = warm::run(requests, warmup, max, false)?;
+    lines.extend(warm::run(requests, warmup, max, true)?);
+    lines.push(json!({"bench": "warm-rss", "peak_rss_kb": procfs::own_peak_rss_kb()}));
+    append(out, &lines)
+}
+
+fn cmd_http(f: &Flags) -> Result<(), String> {
+    let out = one(f, "out")?;
+    let url = one(f, "url")?;
+    let addr = url
+        .strip_prefix("http://")
+        .ok_or("--url http://127.0.0.1:PORT")?
+        .trim_end_matches('/')
+        .to_owned();
+    if !addr.starts_with("127.0.0.1:") && !addr.starts_with("localhost:") {
+        return Err("loopback only: --url http://127.0.0.1:PORT".into());
+    }
+    let clients: Vec<usize> = one(f, "clients")?
+        .split(',')
+        .map(|c| c.trim().parse().map_err(|_| format!("--clients: {c}")))
+        .collect::<Result<_, _>>()?;
+    let bounds = load::Bounds {
+        requests: num(f, "requests", 4_000)?,
+        warmup: num(f, "warmup", 100)?,
+        max: Duration::from_secs(num(f, "max-secs", 60)? as u64),
+    };
+    let most = clients.iter().copied().max().unwrap_or(1);
+    // Client tasks on two threads: the harness must not be what limits 16 clients.
+    let rt = runtime(Some(2))?;
+    rt.block_on(async {
+        let store = dynamo_store().await?;
+        let seeded = seed::seed(&store, most)
+            .await
+            .map_err(|e| format!("seed: {e}"))?;
+        let mut lines = load::run(&addr, Arc::new(store), &seeded, &clients, bounds).await?;
+        if let Some(pid) = f.get("server-pid").and_then(|v| v.last()) {
+            lines.push(json!({"bench": "http-rss", "process": "local-api",
+                              "peak_rss_kb": procfs::status_kb(pid, "VmHWM")}));
+        }
+        append(out, &lines)
+    })
+}
+
+fn cmd_sizes(f: &Flags, rest: &[String]) -> Result<(), String> {
+    let out = one(f, "out")?;
+    let mut lines = Vec::new();
+    for spec in rest {
+        let (label, path) = spec
+            .split_once('=')
+            .ok_or_else(|| format!("ARCH:NAME=PATH, not {spec}"))?;
+        let (arch, name) = label.split_once(':').unwrap_or(("x86_64", label));
+        let bytes = std::fs::metadata(Path::new(path))
+            .map(|m| m.len())
+            .map_err(|e| format!("{path}: {e}"))?;
+        lines.push(json!({"bench": "size", "arch": arch, "name": name, "bytes": bytes}));
+    }
+    append(out, &lines)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((cmd, rest)) = args.split_first() else {
+        eprintln!("usage: bench-harness cold|warm|http|sizes|report|probe [--flag value]…");
+        return ExitCode::FAILURE;
+    };
+    let (flags, positional) = parse(rest);
+    let result = match cmd.as_str() {
+        "cold" => cmd_cold(&flags),
+        "probe" => cmd_probe(),
+        "warm" => cmd_warm(&flags),
+        "http" => cmd_http(&flags),
+        "sizes" => cmd_sizes(&flags, &positional),
+        "report" => one(&flags, "in").and_then(|p| {
+            let md = report::markdown(Path::new(p))?;
+            print!("{md}");
+            Ok(())
+        }),
+        other => Err(format!("unknown command {other}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench-harness {cmd}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

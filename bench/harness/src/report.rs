@@ -1,0 +1,208 @@
+//! The Markdown tables of BENCHMARKS.md, from the results file (one JSON object a line).
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::path::Path;
+
+use serde_json::Value;
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or(f64::NAN)
+}
+
+fn ms(us: f64) -> String {
+    format!("{:.2} ms", us / 1000.0)
+}
+
+fn mb(kb: f64) -> String {
+    format!("{:.1} MiB", kb / 1024.0)
+}
+
+fn mib_bytes(b: f64) -> String {
+    format!("{:.2} MiB", b / 1_048_576.0)
+}
+
+fn ratio(x: f64, floor: f64) -> String {
+    if floor.is_nan() || floor == 0.0 {
+        "–".into()
+    } else {
+        format!("{:.2}×", x / floor)
+    }
+}
+
+pub fn markdown(path: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let lines: Vec<Value> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let by =
+        |bench: &str| -> Vec<&Value> { lines.iter().filter(|l| l["bench"] == bench).collect() };
+    let mut md = String::new();
+
+    // Cold starts, grouped by tag (the default build first).
+    let cold = by("cold");
+    let mut tags: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
+    for c in &cold {
+        tags.entry(c["tag"].as_str().unwrap_or("").to_owned())
+            .or_default()
+            .push(c);
+    }
+    for (tag, rows) in &tags {
+        let floor = rows.iter().find(|r| r["name"] == "hello");
+        let floor_next = floor.map_or(f64::NAN, |r| f(&r["start_to_next"]["p50_us"]));
+        let floor_rt = floor.map_or(f64::NAN, |r| f(&r["first_round_trip"]["p50_us"]));
+        let runs = rows.first().map_or(0, |r| r["runs"].as_u64().unwrap_or(0));
+        let title = if tag.is_empty() {
+            "release profile"
+        } else {
+            tag
+        };
+        let _ = writeln!(
+            md,
+            "#### Cold start: {title} ({runs} runs each, medians; p90 in brackets)\n"
+        );
+        let _ = writeln!(
+            md,
+            "| binary | first invocation | start → first `/next` | × floor | first round trip | × floor | peak RSS (median / max) |"
+        );
+        let _ = writeln!(md, "|---|---|---|---|---|---|---|");
+        for r in rows {
+            let n = f(&r["start_to_next"]["p50_us"]);
+            let t = f(&r["first_round_trip"]["p50_us"]);
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} ({}) | {} | {} ({}) | {} | {} / {} |",
+                r["name"].as_str().unwrap_or(""),
+                r["case"].as_str().unwrap_or(""),
+                ms(n),
+                ms(f(&r["start_to_next"]["p90_us"])),
+                ratio(n, floor_next),
+                ms(t),
+                ms(f(&r["first_round_trip"]["p90_us"])),
+                ratio(t, floor_rt),
+                mb(f(&r["peak_rss_kb_p50"])),
+                mb(f(&r["peak_rss_kb_max"])),
+            );
+        }
+        md.push('\n');
+    }
+
+    for p in by("init-probe") {
+        let tag = p["tag"].as_str().unwrap_or("");
+        let _ = writeln!(
+            md,
+            "#### Inside a fresh process{}: {} runs (median, p90)\n",
+            if tag.is_empty() {
+                String::new()
+            } else {
+                format!(" ({tag})")
+            },
+            p["runs"]
+        );
+        let _ = writeln!(md, "| section | median | p90 |\n|---|---|---|");
+        if let Some(s) = p["sections"].as_object() {
+            for name in crate::probe::SECTIONS {
+                let v = &s[name];
+                let _ = writeln!(
+                    md,
+                    "| `{name}` | {} | {} |",
+                    ms(f(&v["p50_us"])),
+                    ms(f(&v["p90_us"]))
+                );
+            }
+        }
+        md.push('\n');
+    }
+
+    let warm = by("warm");
+    if !warm.is_empty() {
+        let _ = writeln!(md, "#### Warm, in process (memory store, auth cache hit)\n");
+        let _ = writeln!(
+            md,
+            "| request | JSON log line | n | `handle` p50 | p90 | p99 | max | event parse p50 |"
+        );
+        let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
+        for w in warm {
+            let h = &w["handle"];
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {:.1} µs | {:.1} µs | {:.1} µs | {:.1} µs | {:.1} µs |",
+                w["case"].as_str().unwrap_or(""),
+                if w["logs"] == true {
+                    "written (/dev/null)"
+                } else {
+                    "off"
+                },
+                h["n"],
+                f(&h["p50_us"]),
+                f(&h["p90_us"]),
+                f(&h["p99_us"]),
+                f(&h["max_us"]),
+                f(&w["event_parse"]["p50_us"]),
+            );
+        }
+        for r in by("warm-rss") {
+            let _ = writeln!(
+                md,
+                "\nPeak RSS of the warm benchmark process: {}.",
+                mb(f(&r["peak_rss_kb"]))
+            );
+        }
+        md.push('\n');
+    }
+
+    let http = by("http");
+    if !http.is_empty() {
+        let _ = writeln!(
+            md,
+            "#### Over HTTP (local-api → handler → DynamoDB Local), closed loop\n"
+        );
+        let _ = writeln!(md, "| what | via | clients | n | p50 | p99 | requests/s |");
+        let _ = writeln!(md, "|---|---|---|---|---|---|---|");
+        for h in http {
+            let r = &h["result"];
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                h["what"].as_str().unwrap_or(""),
+                h["via"].as_str().unwrap_or(""),
+                r["clients"],
+                r["latency"]["n"],
+                ms(f(&r["latency"]["p50_us"])),
+                ms(f(&r["latency"]["p99_us"])),
+                r["requests_per_s"],
+            );
+        }
+        for r in by("http-rss") {
+            let _ = writeln!(
+                md,
+                "\nPeak RSS of local-api after the HTTP runs: {}.",
+                mb(f(&r["peak_rss_kb"]))
+            );
+        }
+        md.push('\n');
+    }
+
+    let sizes = by("size");
+    if !sizes.is_empty() {
+        let _ = writeln!(
+            md,
+            "#### Stripped binaries\n\n| binary | arch | size |\n|---|---|---|"
+        );
+        for s in sizes {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} ({} bytes) |",
+                s["name"].as_str().unwrap_or(""),
+                s["arch"].as_str().unwrap_or(""),
+                mib_bytes(f(&s["bytes"])),
+                s["bytes"]
+            );
+        }
+        md.push('\n');
+    }
+    Ok(md)
+}

@@ -1,0 +1,162 @@
+//! Warm handlers in process: the function's `handle` on an in-memory store with the auth cache
+//! hit, as a warm Lambda execution environment runs it, one request at a time.
+//!
+//! Each request is read from a real v2 event (`lambda_http::request::from_str`) outside the
+//! timed section; the timed section is `handle(req, &svc)`, everything the function does
+//! between the runtime handing it the request and it handing the response back. Alternating
+//! bodies make every request a real write.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lambda_http::{Body, Request, Response};
+use serde_json::{json, Value};
+use shared::auth_cache::AuthCache;
+use shared::pipeline::{Route, Services};
+use shared::store::memory::MemoryStore;
+
+use crate::event::{request, v2_event};
+use crate::seed::{seed, Seeded};
+use crate::stats::{summarize, us};
+
+/// One kind of request.
+pub struct Case {
+    pub name: &'static str,
+    pub route: &'static Route,
+    /// Bodies taken in turn.
+    pub bodies: Vec<String>,
+    pub pool: fn(&Seeded) -> String,
+}
+
+pub fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "update-contact-pool: PUT name",
+            route: &update_contact_pool::ROUTE,
+            bodies: vec![
+                json!({"name": "Warm leads A"}).to_string(),
+                json!({"name": "Warm leads B"}).to_string(),
+            ],
+            pool: |s| s.contact_pools[0].to_string(),
+        },
+        Case {
+            name: "update-contact-pool: PUT all six fields",
+            route: &update_contact_pool::ROUTE,
+            bodies: vec![
+                json!({"name": "Warm leads A", "description": "Autumn", "type": "Parallel",
+                       "max_parallel_items": 20, "max_retries": 5, "is_active": true})
+                .to_string(),
+                json!({"name": "Warm leads B", "description": null, "type": "FIFO",
+                       "max_parallel_items": 10, "max_retries": 3, "is_active": false})
+                .to_string(),
+            ],
+            pool: |s| s.contact_pools[0].to_string(),
+        },
+        Case {
+            name: "patch-guardrail-pool: PATCH name",
+            route: &patch_guardrail_pool::ROUTE,
+            bodies: vec![
+                json!({"name": "Outbound A"}).to_string(),
+                json!({"name": "Outbound B"}).to_string(),
+            ],
+            pool: |s| s.guardrail_pools[0].to_string(),
+        },
+        Case {
+            name: "patch-guardrail-pool: PATCH slug",
+            route: &patch_guardrail_pool::ROUTE,
+            bodies: vec![
+                json!({"slug": "outbound-a"}).to_string(),
+                json!({"slug": "outbound-b"}).to_string(),
+            ],
+            pool: |s| s.guardrail_pools[0].to_string(),
+        },
+    ]
+}
+
+async fn call(route: &Route, req: Request, svc: &Services) -> Response<Body> {
+    if std::ptr::eq(route, &update_contact_pool::ROUTE) {
+        update_contact_pool::handle(req, svc).await
+    } else {
+        patch_guardrail_pool::handle(req, svc).await
+    }
+}
+
+/// Runs every case for `requests` requests or `max` time, whichever comes first, after
+/// `warmup` unmeasured ones. With `logs`, the function's JSON log line of every request is
+/// written, as on Lambda, to `/dev/null` instead of stdout.
+pub fn run(
+    requests: usize,
+    warmup: usize,
+    max: Duration,
+    logs: bool,
+) -> Result<Vec<Value>, String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let _guard = if logs {
+        let null = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/null")
+            .map_err(|e| format!("/dev/null: {e}"))?;
+        Some(shared::telemetry::set_thread_default(
+            std::sync::Mutex::new(null),
+        ))
+    } else {
+        None
+    };
+    rt.block_on(async {
+        let store = Arc::new(MemoryStore::new());
+        let seeded = seed(store.as_ref(), 1)
+            .await
+            .map_err(|e| format!("seed: {e}"))?;
+        let svc = Services::new(store).with_auth_cache(AuthCache::new(30, 1024));
+        let mut out = Vec::new();
+        for case in cases() {
+            let pool = (case.pool)(&seeded);
+            let events: Vec<String> = case
+                .bodies
+                .iter()
+                .map(|b| v2_event(case.route, &pool, Some(&seeded.key), b))
+                .collect();
+            let mut parse = Vec::with_capacity(requests);
+            let mut handle = Vec::with_capacity(requests);
+            let started = Instant::now();
+            let mut statuses = [0usize; 6];
+            for i in 0..warmup + requests {
+                let ev = &events[i % events.len()];
+                let t0 = Instant::now();
+                let req = request(ev)?;
+                let t1 = Instant::now();
+                let resp = call(case.route, req, &svc).await;
+                let t2 = Instant::now();
+                let status = resp.status().as_u16();
+                std::hint::black_box(resp);
+                if i >= warmup {
+                    parse.push(us(t1 - t0));
+                    handle.push(us(t2 - t1));
+                    statuses[usize::from(status / 100).min(5)] += 1;
+                }
+                if started.elapsed() > max {
+                    break;
+                }
+            }
+            let ok = statuses[2];
+            if ok != handle.len() {
+                return Err(format!(
+                    "{}: {} of {} requests were not 2xx",
+                    case.name,
+                    handle.len() - ok,
+                    handle.len()
+                ));
+            }
+            out.push(json!({
+                "bench": "warm", "case": case.name, "logs": logs,
+                "handle": summarize(&mut handle).to_json(),
+                "event_parse": summarize(&mut parse).to_json(),
+                "seconds": started.elapsed().as_secs_f64(),
+            }));
+        }
+        Ok(out)
+    })
+}
