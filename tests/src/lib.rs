@@ -5,6 +5,8 @@ pub mod contract;
 pub mod dynamo;
 pub mod events;
 pub mod faults;
+pub mod http_client;
+pub mod processes;
 pub mod seed;
 
 use lambda_http::http::HeaderMap;

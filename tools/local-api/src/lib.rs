@@ -18,7 +18,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONNECTION, CONTENT_TYPE, COOKIE, HOST, USER_AGENT};
@@ -173,13 +173,19 @@ async fn respond(
     resp
 }
 
-/// Reads at most `cap + 1` bytes of a body; `true` when there was more than `cap`.
-async fn read_capped(mut body: Incoming, cap: usize) -> Result<(Vec<u8>, bool), hyper::Error> {
+/// Reads at most `cap + 1` bytes of a body; `true` when there was more than `cap` (the rest
+/// is left unread).
+pub async fn read_capped<B>(body: B, cap: usize) -> Result<(Vec<u8>, bool), B::Error>
+where
+    B: hyper::body::Body,
+{
+    let mut body = std::pin::pin!(body);
     let mut buf = Vec::new();
     while let Some(frame) = body.frame().await {
-        if let Ok(data) = frame?.into_data() {
+        if let Ok(mut data) = frame?.into_data() {
             let room = cap + 1 - buf.len();
-            buf.extend_from_slice(&data[..data.len().min(room)]);
+            let take = data.remaining().min(room);
+            buf.extend_from_slice(&data.copy_to_bytes(take));
             if buf.len() > cap {
                 return Ok((buf, true));
             }
@@ -352,6 +358,39 @@ mod tests {
         ] {
             assert_eq!(route(none), None, "{none}");
         }
+    }
+
+    /// A body of the chunks an iterator yields.
+    struct Chunks<I>(I);
+
+    impl<I: Iterator<Item = Bytes> + Unpin> hyper::body::Body for Chunks<I> {
+        type Data = Bytes;
+        type Error = Infallible;
+
+        fn poll_frame(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Infallible>>> {
+            std::task::Poll::Ready(self.0.next().map(|b| Ok(hyper::body::Frame::data(b))))
+        }
+    }
+
+    fn chunks(n: usize, size: usize) -> Chunks<impl Iterator<Item = Bytes> + Unpin> {
+        Chunks((0..n).map(move |_| Bytes::from(vec![b'a'; size])))
+    }
+
+    #[tokio::test]
+    async fn bodies_are_read_up_to_the_cap_and_one_byte_more() {
+        let (b, cut) = read_capped(chunks(4, 10), 40).await.unwrap();
+        assert_eq!((b.len(), cut), (40, false));
+        let (b, cut) = read_capped(chunks(5, 10), 40).await.unwrap();
+        assert_eq!((b.len(), cut), (41, true));
+        let (b, cut) = read_capped(chunks(0, 10), 40).await.unwrap();
+        assert_eq!((b.len(), cut), (0, false));
+        // A body that never ends is cut, not read forever.
+        let endless = Chunks(std::iter::repeat_with(|| Bytes::from(vec![0u8; 1000])));
+        let (b, cut) = read_capped(endless, MAX_READ_BYTES).await.unwrap();
+        assert_eq!((b.len(), cut), (MAX_READ_BYTES + 1, true));
     }
 
     #[test]

@@ -1,0 +1,120 @@
+//! The embedded default as a newcomer meets it: the `local-api` binary started without
+//! `TABLE_NAME` prints its demo keys and curl commands, each under the status it promises; run
+//! as printed, every command gets that status. It stops cleanly on SIGTERM and SIGINT.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use pool_tests::processes::LocalApi;
+
+/// A printed example: the status promised, what it shows, the command.
+#[derive(Debug)]
+struct Example {
+    status: u16,
+    what: String,
+    command: String,
+}
+
+/// `# <status>: <what>` followed by a `curl ...` line.
+fn examples(banner: &[String]) -> Vec<Example> {
+    banner
+        .windows(2)
+        .filter_map(|w| {
+            let (status, what) = w[0].strip_prefix("# ")?.split_once(": ")?;
+            let status = status.parse().ok()?;
+            w[1].starts_with("curl ").then(|| Example {
+                status,
+                what: what.to_owned(),
+                command: w[1].clone(),
+            })
+        })
+        .collect()
+}
+
+/// Runs a printed command as a shell would, and reads the status line `curl -i` prints.
+fn run(example: &Example) -> (u16, String) {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(&example.command)
+        .output()
+        .expect("run sh");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{example:?}: {out:?}");
+    // `HTTP/1.1 200 OK`
+    let status = stdout
+        .lines()
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line: {stdout}"));
+    (status, stdout)
+}
+
+#[test]
+fn the_embedded_default_prints_curl_commands_that_get_the_statuses_they_promise() {
+    let api = LocalApi::start(None);
+    assert!(
+        api.base_url.starts_with("http://127.0.0.1:"),
+        "{}",
+        api.base_url
+    );
+    let banner = api.banner.join("\n");
+    for k in local_api::demo::KEYS {
+        let scopes = if k.scopes.is_empty() {
+            "(no scopes)".to_owned()
+        } else {
+            k.scopes.join(" ")
+        };
+        assert!(
+            api.banner
+                .iter()
+                .any(|l| l.contains(k.key) && l.trim_end().ends_with(&scopes)),
+            "key {} with {scopes} not printed:\n{banner}",
+            k.key
+        );
+    }
+
+    let examples = examples(&api.banner);
+    let promised: BTreeSet<u16> = examples.iter().map(|e| e.status).collect();
+    for status in [200, 401, 403, 404, 409, 422] {
+        assert!(
+            promised.contains(&status),
+            "no example for {status}:\n{banner}"
+        );
+    }
+    assert!(
+        examples
+            .iter()
+            .all(|e| e.command.contains(&format!("{}/", api.base_url))),
+        "commands must use the address it listens on:\n{banner}"
+    );
+    // Twice: each keeps its promise when pasted again.
+    for round in 1..=2 {
+        for e in &examples {
+            let (status, output) = run(e);
+            assert_eq!(
+                status, e.status,
+                "round {round}, {}: {}\n{output}",
+                e.what, e.command
+            );
+            let body = output.split("\r\n\r\n").nth(1).unwrap_or("");
+            let json: serde_json::Value =
+                serde_json::from_str(body).unwrap_or_else(|_| panic!("not JSON: {output}"));
+            assert_eq!(json["success"], e.status == 200, "{output}");
+        }
+    }
+
+    let stopped = api.stop("TERM");
+    assert!(stopped.status.success(), "after SIGTERM: {stopped:?}");
+    assert!(stopped.stderr.contains("local-api: stopped"), "{stopped:?}");
+}
+
+#[test]
+fn the_embedded_default_stops_cleanly_on_sigint() {
+    let api = LocalApi::start(None);
+    let stderr_before = api.stderr();
+    assert!(!stderr_before.contains("stopped"), "{stderr_before}");
+    let stopped = api.stop("INT");
+    assert!(stopped.status.success(), "after SIGINT: {stopped:?}");
+    assert!(stopped.stderr.contains("local-api: stopped"), "{stopped:?}");
+}
