@@ -1,4 +1,4 @@
-.PHONY: setup test run fmt lint
+.PHONY: setup test run run-dynamodb fmt lint
 
 ## Installs Rust components, Java 17 and DynamoDB Local.
 setup:
@@ -7,6 +7,14 @@ setup:
 ## fmt, clippy and every test, against a DynamoDB Local it starts and stops.
 test:
 	bash scripts/test.sh
+
+## Both functions at http://127.0.0.1:3000 on an in-memory store with demo data (PORT to change).
+run:
+	cargo run -p local-api
+
+## The same on DynamoDB Local, seeded with poolctl; stops DynamoDB Local on Ctrl-C.
+run-dynamodb:
+	bash scripts/run-dynamodb.sh
 
 fmt:
 	cargo fmt --all

@@ -12,4 +12,6 @@ export TABLE_NAME="pools-test-$(date +%s)-$$"
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+# The end-to-end tests run these binaries as processes.
+cargo build -p poolctl -p local-api
 cargo test --workspace

@@ -118,3 +118,39 @@ fn the_embedded_default_stops_cleanly_on_sigint() {
     assert!(stopped.status.success(), "after SIGINT: {stopped:?}");
     assert!(stopped.stderr.contains("local-api: stopped"), "{stopped:?}");
 }
+
+#[test]
+fn the_readme_shows_commands_the_embedded_default_prints() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README.md");
+    let section = readme
+        .split("\n## Run it locally")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("a `## Run it locally` section");
+    let lines: Vec<String> = section
+        .replace(" \\\n  ", " ")
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let shown: Vec<Example> = examples(&lines)
+        .into_iter()
+        .filter(|e| e.command.contains("http://127.0.0.1:3000/"))
+        .collect();
+    let printed: Vec<(u16, String)> = local_api::demo::examples()
+        .iter()
+        .map(|e| (e.status, e.curl("http://127.0.0.1:3000")))
+        .collect();
+    let statuses: BTreeSet<u16> = shown.iter().map(|e| e.status).collect();
+    assert_eq!(
+        statuses,
+        BTreeSet::from([200, 401, 403, 404, 409, 422]),
+        "{shown:?}"
+    );
+    for e in &shown {
+        assert!(
+            printed.contains(&(e.status, e.command.clone())),
+            "the README shows a command local-api does not print: {e:?}\nit prints: {printed:#?}"
+        );
+    }
+}
