@@ -15,3 +15,5 @@ cargo clippy --workspace --all-targets -- -D warnings
 # The end-to-end tests run these binaries as processes.
 cargo build -p poolctl -p local-api
 cargo test --workspace
+# A short bounded fuzzing pass over the request path (scripts/fuzz.sh 600 for a longer one).
+bash scripts/fuzz.sh "${FUZZ_SECONDS:-30}"

@@ -181,12 +181,25 @@ impl DynamoStore {
         Ok(out.item)
     }
 
-    async fn owned_guardrail(&self, org_id: Uuid, id: Uuid) -> Result<GuardrailPool, StoreError> {
-        let item = self.get(keys::guardrail_pool(id)).await?;
-        match item.map(|i| guardrail_from_item(&i)).transpose()? {
-            Some(p) if p.org_id == org_id => Ok(p),
+    /// Reads an item of the caller's organization; any other is as missing.
+    async fn get_owned<T>(
+        &self,
+        pk: String,
+        org_id: Uuid,
+        decode: impl Fn(&Item) -> Result<T, StoreError>,
+        org_of: impl Fn(&T) -> Uuid,
+    ) -> Result<T, StoreError> {
+        match self.get(pk).await?.map(|i| decode(&i)).transpose()? {
+            Some(v) if org_of(&v) == org_id => Ok(v),
             _ => Err(StoreError::NotFound),
         }
+    }
+
+    async fn owned_guardrail(&self, org_id: Uuid, id: Uuid) -> Result<GuardrailPool, StoreError> {
+        self.get_owned(keys::guardrail_pool(id), org_id, guardrail_from_item, |p| {
+            p.org_id
+        })
+        .await
     }
 
     /// One conditional `UpdateItem` on a pool; a failed condition is told apart (missing or
@@ -344,11 +357,13 @@ impl Store for DynamoStore {
     }
 
     async fn get_contact_pool(&self, org_id: Uuid, id: Uuid) -> Result<ContactPool, StoreError> {
-        let item = self.get(keys::contact_pool(id)).await?;
-        match item.map(|i| contact_pool_from_item(&i)).transpose()? {
-            Some(p) if p.org_id == org_id => Ok(p),
-            _ => Err(StoreError::NotFound),
-        }
+        self.get_owned(
+            keys::contact_pool(id),
+            org_id,
+            contact_pool_from_item,
+            |p| p.org_id,
+        )
+        .await
     }
 
     async fn update_contact_pool(
