@@ -68,7 +68,11 @@ fn world() -> &'static World {
                 .await
                 .expect("pool");
             for (i, slug) in ["alpha", "beta"].iter().enumerate() {
-                let id = if i == 0 { GUARDRAIL.parse().expect("uuid") } else { Uuid::from_u128(2) };
+                let id = if i == 0 {
+                    GUARDRAIL.parse().expect("uuid")
+                } else {
+                    Uuid::from_u128(2)
+                };
                 store
                     .create_guardrail_pool(&GuardrailPool {
                         id,
@@ -84,7 +88,10 @@ fn world() -> &'static World {
                     .expect("pool");
             }
         });
-        World { rt, svc: Services::new(std::sync::Arc::new(store)) }
+        World {
+            rt,
+            svc: Services::new(std::sync::Arc::new(store)),
+        }
     })
 }
 
@@ -96,8 +103,16 @@ fn request(route: &Route, flags: u8, parts: &[&[u8]]) -> Option<Request> {
         methods[usize::from((flags >> 2) & 3)].clone()
     };
     let id = String::from_utf8_lossy(parts.first().copied().unwrap_or(b""));
-    let default_id = if route.param == "uuid" { CONTACT } else { GUARDRAIL };
-    let id = if id.is_empty() { default_id.to_string() } else { id.into_owned() };
+    let default_id = if route.param == "uuid" {
+        CONTACT
+    } else {
+        GUARDRAIL
+    };
+    let id = if id.is_empty() {
+        default_id.to_string()
+    } else {
+        id.into_owned()
+    };
     let mut builder = lambda_http::http::Request::builder()
         .method(method)
         .uri(format!("https://api.example.com{}x", route.prefix));
@@ -108,7 +123,9 @@ fn request(route: &Route, flags: u8, parts: &[&[u8]]) -> Option<Request> {
         builder = builder.header("content-type", "application/json");
     }
     for line in parts.get(1).copied().unwrap_or(b"").split(|b| *b == b'\n') {
-        let Some(colon) = line.iter().position(|b| *b == b':') else { continue };
+        let Some(colon) = line.iter().position(|b| *b == b':') else {
+            continue;
+        };
         let (Ok(name), Ok(value)) = (
             HeaderName::from_bytes(&line[..colon]),
             HeaderValue::from_bytes(line[colon + 1..].trim_ascii()),
@@ -131,17 +148,29 @@ fn request(route: &Route, flags: u8, parts: &[&[u8]]) -> Option<Request> {
         // As under function URLs: no path parameters, the id only in the raw path.
         req.with_raw_http_path(format!("{}{}", route.prefix, id))
     } else {
-        req.with_path_parameters([(route.param.to_string(), vec![id])].into_iter().collect::<std::collections::HashMap<_, _>>())
+        req.with_path_parameters(
+            [(route.param.to_string(), vec![id])]
+                .into_iter()
+                .collect::<std::collections::HashMap<_, _>>(),
+        )
     };
     Some(req)
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&flags, rest)) = data.split_first() else { return };
+    let Some((&flags, rest)) = data.split_first() else {
+        return;
+    };
     let parts: Vec<&[u8]> = rest.splitn(3, |b| *b == 0xff).collect();
     let w = world();
-    let route = if flags & 1 == 0 { &update_contact_pool::ROUTE } else { &patch_guardrail_pool::ROUTE };
-    let Some(req) = request(route, flags, &parts) else { return };
+    let route = if flags & 1 == 0 {
+        &update_contact_pool::ROUTE
+    } else {
+        &patch_guardrail_pool::ROUTE
+    };
+    let Some(req) = request(route, flags, &parts) else {
+        return;
+    };
     let resp = w.rt.block_on(async {
         if flags & 1 == 0 {
             update_contact_pool::handle(req, &w.svc).await
@@ -150,7 +179,10 @@ fuzz_target!(|data: &[u8]| {
         }
     });
     let status = resp.status().as_u16();
-    assert!(status == 200 || (400..500).contains(&status), "status {status}");
+    assert!(
+        status == 200 || (400..500).contains(&status),
+        "status {status}"
+    );
     let body: serde_json::Value = match resp.body() {
         Body::Text(t) => serde_json::from_str(t).expect("JSON body"),
         _ => panic!("not a text body"),
