@@ -54,27 +54,24 @@ async fn run() -> Result<(), Box<dyn Error>> {
             Services::new(Arc::new(store))
         }
     };
+    // Handlers go in before `listening on`: a signal sent as soon as that line shows must
+    // stop the server cleanly, not kill it.
+    let shutdown = shutdown_signal()?;
     println!("listening on {base_url}");
-    serve(listener, svc, shutdown_signal()).await?;
+    serve(listener, svc, shutdown).await?;
     eprintln!("local-api: stopped");
     Ok(())
 }
 
-/// SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
+/// Completes on SIGINT (Ctrl-C) or SIGTERM; the handlers are installed by this call.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{signal, SignalKind};
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-    };
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                () = ctrl_c => {}
-                _ = term.recv() => {}
-            }
-        }
-        Err(_) => ctrl_c.await,
-    }
+    })
 }
