@@ -12,6 +12,8 @@ export TABLE_NAME="pools-test-$(date +%s)-$$"
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+# template.yaml (cfn-lint, sam validate) and openapi.yaml (OpenAPI 3.1), with the real tools.
+bash scripts/lint.sh
 # The end-to-end tests run these binaries as processes.
 cargo build -p poolctl -p local-api
 cargo test --workspace

@@ -6,6 +6,7 @@ pub mod dynamo;
 pub mod events;
 pub mod faults;
 pub mod http_client;
+pub mod openapi;
 pub mod processes;
 pub mod seed;
 
