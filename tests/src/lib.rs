@@ -2,6 +2,7 @@
 //! contract suite both adapters run.
 
 pub mod contract;
+pub mod demo;
 pub mod dynamo;
 pub mod events;
 pub mod faults;
