@@ -17,5 +17,7 @@ bash scripts/lint.sh
 # The end-to-end tests run these binaries as processes.
 cargo build -p poolctl -p local-api
 cargo test --workspace
+# Both functions under `cargo lambda watch` (no Docker), every event in events/, on DynamoDB Local.
+bash scripts/cargo-lambda-check.sh
 # A short bounded fuzzing pass over the request path (scripts/fuzz.sh 600 for a longer one).
 bash scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
