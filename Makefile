@@ -1,4 +1,4 @@
-.PHONY: setup test run run-dynamodb fmt lint
+.PHONY: setup test run run-dynamodb load fmt lint
 
 ## Installs Rust components, Java 17 and DynamoDB Local.
 setup:
@@ -15,6 +15,11 @@ run:
 ## The same on DynamoDB Local, seeded with poolctl; stops DynamoDB Local on Ctrl-C.
 run-dynamodb:
 	bash scripts/run-dynamodb.sh
+
+## The long load run: 20,000 requests from 32 clients through local-api on DynamoDB Local,
+## checked against the contract and `poolctl check`; report in target/load-report.json.
+load:
+	LOAD_REQUESTS=20000 bash scripts/with-dynamodb.sh cargo test -p pool-tests --test load -- --nocapture
 
 fmt:
 	cargo fmt --all

@@ -1,0 +1,340 @@
+//! A bounded load run against `local-api` (in process, over real HTTP on loopback) on DynamoDB
+//! Local: both endpoints, valid and invalid bodies, contended slugs, cross-organization
+//! attempts, from 32 concurrent clients. Every response must be one the contract allows for its
+//! request, in the endpoint's dialect, never a 5xx; afterwards `poolctl check` finds the table
+//! clean. Counts go to `target/load-report.json`.
+//!
+//! `LOAD_REQUESTS` sets the size (default 2,000 here; `make load` runs 20,000).
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use lambda_http::http::Request;
+use pool_tests::{dynamo, processes, seed};
+use serde_json::{json, Value};
+use shared::auth::{SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
+use shared::auth_cache::AuthCache;
+use shared::pipeline::Services;
+use shared::store::dynamodb::DynamoStore;
+use shared::store::Store;
+use uuid::Uuid;
+
+const CLIENTS: usize = 32;
+const CONTENDED_SLUGS: [&str; 3] = ["hot-a", "hot-b", "hot-c"];
+
+struct Fixture {
+    base: String,
+    key: String,
+    scopeless: String,
+    intruder: String,
+    contact: Vec<Uuid>,
+    guardrail: Vec<Uuid>,
+}
+
+/// One request of the mix and the statuses the contract allows for it.
+fn request(
+    f: &Fixture,
+    i: usize,
+) -> (
+    &'static str,
+    String,
+    &'static str,
+    Vec<(&'static str, String)>,
+    Vec<u8>,
+    &'static [u16],
+) {
+    let c = f.contact[i % f.contact.len()];
+    let g = f.guardrail[i % f.guardrail.len()];
+    let cu = format!("{}/api/v1/pools/{c}", f.base);
+    let gu = format!("{}/v1/guardrails/pools/{g}", f.base);
+    let auth = |k: &str| ("authorization", format!("Bearer {k}"));
+    let json_ct = ("content-type", "application/json".to_string());
+    let body = |v: Value| v.to_string().into_bytes();
+    match i % 12 {
+        0 => (
+            "contact: update",
+            cu,
+            "PUT",
+            vec![auth(&f.key), json_ct],
+            body(
+                json!({"name": format!("Pool {i}"), "max_retries": i % 1000, "is_active": i % 2 == 0}),
+            ),
+            &[200],
+        ),
+        1 => (
+            "contact: stale if-match",
+            cu,
+            "PUT",
+            vec![
+                auth(&f.key),
+                json_ct,
+                ("if-match", format!("\"{}\"", i % 5)),
+            ],
+            body(json!({"type": "LIFO"})),
+            &[200, 412],
+        ),
+        2 => (
+            "contact: invalid fields",
+            cu,
+            "PUT",
+            vec![auth(&f.key), json_ct],
+            body(json!({"name": "x", "max_parallel_items": 0, "uuid": "nope"})),
+            &[422],
+        ),
+        3 => (
+            "contact: malformed",
+            cu,
+            "PUT",
+            vec![auth(&f.key), json_ct],
+            b"{\"name\":".to_vec(),
+            &[400],
+        ),
+        4 => (
+            "contact: other organization",
+            cu,
+            "PUT",
+            vec![auth(&f.intruder), json_ct],
+            body(json!({"name": "Hijack"})),
+            &[404],
+        ),
+        5 => (
+            "guardrail: rename",
+            gu,
+            "PATCH",
+            vec![auth(&f.key), json_ct],
+            body(json!({"name": format!("G {i}")})),
+            &[200],
+        ),
+        6 | 7 => (
+            "guardrail: contended slug",
+            gu,
+            "PATCH",
+            vec![auth(&f.key), json_ct],
+            body(json!({"slug": CONTENDED_SLUGS[i % 3], "name": format!("Claim {i}")})),
+            &[200, 409],
+        ),
+        8 => (
+            "guardrail: fresh slug",
+            gu,
+            "PATCH",
+            vec![auth(&f.key), json_ct],
+            body(json!({"slug": format!("s{i}-{}", i % 7)})),
+            &[200, 409],
+        ),
+        9 => (
+            "guardrail: other organization",
+            gu,
+            "PATCH",
+            vec![auth(&f.intruder), json_ct],
+            body(json!({"slug": "hot-a"})),
+            &[404],
+        ),
+        10 => (
+            "guardrail: immutable brand",
+            gu,
+            "PATCH",
+            vec![auth(&f.key), json_ct],
+            body(json!({"brand_id": Uuid::nil()})),
+            &[400],
+        ),
+        _ => {
+            if i % 24 == 11 {
+                (
+                    "contact: no scope",
+                    cu,
+                    "PUT",
+                    vec![auth(&f.scopeless), json_ct],
+                    body(json!({})),
+                    &[403],
+                )
+            } else {
+                (
+                    "guardrail: bad key",
+                    gu,
+                    "PATCH",
+                    vec![auth("am_live_wrong"), json_ct],
+                    body(json!({})),
+                    &[401],
+                )
+            }
+        }
+    }
+}
+
+fn dialect_ok(path: &str, status: u16, body: &Value) -> bool {
+    let success = body["success"] == (status == 200);
+    if path.contains("/api/v1/pools/") {
+        success && body["message"].is_string()
+    } else {
+        success && body.get("message").is_none()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn load_with_invariants() {
+    let total: usize = std::env::var("LOAD_REQUESTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_000);
+    let table = format!("load-{}", Uuid::new_v4().simple());
+    let store = DynamoStore::from_env(table.clone()).await;
+    store.create_table().await.expect("create the load table");
+    let org = Uuid::new_v4();
+    let fixture = {
+        let key = seed::key(&store, org, &[SCOPE_POOLS_WRITE, SCOPE_ORG_ADMIN_WRITE]).await;
+        let scopeless = seed::key(&store, org, &[]).await;
+        let intruder = seed::key(
+            &store,
+            Uuid::new_v4(),
+            &[SCOPE_POOLS_WRITE, SCOPE_ORG_ADMIN_WRITE],
+        )
+        .await;
+        let mut contact = Vec::new();
+        let mut guardrail = Vec::new();
+        for i in 0..8 {
+            contact.push(seed::stored_contact_pool(&store, org).await.id);
+            guardrail.push(
+                seed::stored_guardrail_pool(&store, org, &format!("pool-{i}"))
+                    .await
+                    .id,
+            );
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let svc = Services::new(Arc::new(store.clone())).with_auth_cache(AuthCache::from_env());
+        tokio::spawn(local_api::serve(listener, svc, std::future::pending()));
+        Arc::new(Fixture {
+            base,
+            key,
+            scopeless,
+            intruder,
+            contact,
+            guardrail,
+        })
+    };
+
+    let client: Client<HttpConnector, Full<Bytes>> =
+        Client::builder(TokioExecutor::new()).build_http();
+    let next = Arc::new(AtomicUsize::new(0));
+    let counts: Arc<Mutex<BTreeMap<String, BTreeMap<u16, usize>>>> = Arc::default();
+    let violations: Arc<Mutex<Vec<String>>> = Arc::default();
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let started = Instant::now();
+    let workers: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let (f, client, next, counts, violations) = (
+                fixture.clone(),
+                client.clone(),
+                next.clone(),
+                counts.clone(),
+                violations.clone(),
+            );
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= total || Instant::now() > deadline {
+                        return;
+                    }
+                    let (kind, url, method, headers, body, allowed) = request(&f, i);
+                    let mut req = Request::builder().method(method).uri(&url);
+                    for (k, v) in &headers {
+                        req = req.header(*k, v);
+                    }
+                    let req = req.body(Full::new(Bytes::from(body))).unwrap();
+                    let (status, body) = match client.request(req).await {
+                        Ok(resp) => {
+                            let status = resp.status().as_u16();
+                            let bytes = resp
+                                .into_body()
+                                .collect()
+                                .await
+                                .map(|b| b.to_bytes())
+                                .unwrap_or_default();
+                            (
+                                status,
+                                serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null),
+                            )
+                        }
+                        Err(e) => {
+                            violations
+                                .lock()
+                                .unwrap()
+                                .push(format!("{kind}: transport error {e}"));
+                            continue;
+                        }
+                    };
+                    *counts
+                        .lock()
+                        .unwrap()
+                        .entry(kind.to_string())
+                        .or_default()
+                        .entry(status)
+                        .or_default() += 1;
+                    if !allowed.contains(&status) || !dialect_ok(&url, status, &body) {
+                        violations
+                            .lock()
+                            .unwrap()
+                            .push(format!("{kind}: {status} {body}"));
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.await.unwrap();
+    }
+    let elapsed = started.elapsed();
+
+    let check = processes::poolctl(&table, &["check"]);
+    let snapshot = store.snapshot().await.unwrap();
+    let counts = counts.lock().unwrap().clone();
+    let violations = violations.lock().unwrap().clone();
+    let sent: usize = counts.values().flat_map(|m| m.values()).sum();
+    let five_xx: usize = counts
+        .values()
+        .flat_map(|m| m.iter())
+        .filter(|(s, _)| **s >= 500)
+        .map(|(_, n)| n)
+        .sum();
+    let report = json!({
+        "requests": sent,
+        "clients": CLIENTS,
+        "seconds": elapsed.as_secs_f64(),
+        "requests_per_second": sent as f64 / elapsed.as_secs_f64(),
+        "five_xx": five_xx,
+        "violations": violations.len(),
+        "by_kind_and_status": counts,
+        "poolctl_check": check.json(),
+    });
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/load-report.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&report).unwrap()).unwrap();
+    println!("{}", serde_json::to_string_pretty(&report).unwrap());
+
+    assert_eq!(sent, total, "every request was answered");
+    assert_eq!(five_xx, 0);
+    assert!(violations.is_empty(), "{violations:#?}");
+    assert!(check.status.success(), "poolctl check: {check:?}");
+    assert_eq!(check.json()["problems"], json!([]));
+    assert!(snapshot.problems().is_empty());
+    // The contended slugs each ended with exactly one holder, and they were contended.
+    for slug in CONTENDED_SLUGS {
+        let holders = snapshot
+            .guardrail_pools
+            .iter()
+            .filter(|p| p.slug == slug)
+            .count();
+        assert!(holders <= 1, "{slug} held by {holders}");
+    }
+    let contended = &counts["guardrail: contended slug"];
+    assert!(
+        contended.get(&409).copied().unwrap_or(0) > 0,
+        "{contended:?}"
+    );
+}
