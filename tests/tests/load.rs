@@ -17,7 +17,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use lambda_http::http::Request;
-use pool_tests::{dynamo, processes, seed};
+use pool_tests::{processes, seed};
 use serde_json::{json, Value};
 use shared::auth::{SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
 use shared::auth_cache::AuthCache;
@@ -39,17 +39,16 @@ struct Fixture {
 }
 
 /// One request of the mix and the statuses the contract allows for it.
-fn request(
-    f: &Fixture,
-    i: usize,
-) -> (
-    &'static str,
-    String,
-    &'static str,
-    Vec<(&'static str, String)>,
-    Vec<u8>,
-    &'static [u16],
-) {
+struct Planned {
+    kind: &'static str,
+    url: String,
+    method: &'static str,
+    headers: Vec<(&'static str, String)>,
+    body: Vec<u8>,
+    allowed: &'static [u16],
+}
+
+fn request(f: &Fixture, i: usize) -> Planned {
     let c = f.contact[i % f.contact.len()];
     let g = f.guardrail[i % f.guardrail.len()];
     let cu = format!("{}/api/v1/pools/{c}", f.base);
@@ -58,17 +57,17 @@ fn request(
     let json_ct = ("content-type", "application/json".to_string());
     let body = |v: Value| v.to_string().into_bytes();
     match i % 12 {
-        0 => (
+        0 => plan(
             "contact: update",
             cu,
             "PUT",
             vec![auth(&f.key), json_ct],
             body(
-                json!({"name": format!("Pool {i}"), "max_retries": i % 1000, "is_active": i % 2 == 0}),
+                json!({"name": format!("Pool {i}"), "max_retries": i % 1000, "is_active": i.is_multiple_of(2)}),
             ),
             &[200],
         ),
-        1 => (
+        1 => plan(
             "contact: stale if-match",
             cu,
             "PUT",
@@ -80,7 +79,7 @@ fn request(
             body(json!({"type": "LIFO"})),
             &[200, 412],
         ),
-        2 => (
+        2 => plan(
             "contact: invalid fields",
             cu,
             "PUT",
@@ -88,7 +87,7 @@ fn request(
             body(json!({"name": "x", "max_parallel_items": 0, "uuid": "nope"})),
             &[422],
         ),
-        3 => (
+        3 => plan(
             "contact: malformed",
             cu,
             "PUT",
@@ -96,7 +95,7 @@ fn request(
             b"{\"name\":".to_vec(),
             &[400],
         ),
-        4 => (
+        4 => plan(
             "contact: other organization",
             cu,
             "PUT",
@@ -104,7 +103,7 @@ fn request(
             body(json!({"name": "Hijack"})),
             &[404],
         ),
-        5 => (
+        5 => plan(
             "guardrail: rename",
             gu,
             "PATCH",
@@ -112,7 +111,7 @@ fn request(
             body(json!({"name": format!("G {i}")})),
             &[200],
         ),
-        6 | 7 => (
+        6 | 7 => plan(
             "guardrail: contended slug",
             gu,
             "PATCH",
@@ -120,7 +119,7 @@ fn request(
             body(json!({"slug": CONTENDED_SLUGS[i % 3], "name": format!("Claim {i}")})),
             &[200, 409],
         ),
-        8 => (
+        8 => plan(
             "guardrail: fresh slug",
             gu,
             "PATCH",
@@ -128,7 +127,7 @@ fn request(
             body(json!({"slug": format!("s{i}-{}", i % 7)})),
             &[200, 409],
         ),
-        9 => (
+        9 => plan(
             "guardrail: other organization",
             gu,
             "PATCH",
@@ -136,7 +135,7 @@ fn request(
             body(json!({"slug": "hot-a"})),
             &[404],
         ),
-        10 => (
+        10 => plan(
             "guardrail: immutable brand",
             gu,
             "PATCH",
@@ -146,7 +145,7 @@ fn request(
         ),
         _ => {
             if i % 24 == 11 {
-                (
+                plan(
                     "contact: no scope",
                     cu,
                     "PUT",
@@ -155,7 +154,7 @@ fn request(
                     &[403],
                 )
             } else {
-                (
+                plan(
                     "guardrail: bad key",
                     gu,
                     "PATCH",
@@ -165,6 +164,24 @@ fn request(
                 )
             }
         }
+    }
+}
+
+fn plan(
+    kind: &'static str,
+    url: String,
+    method: &'static str,
+    headers: Vec<(&'static str, String)>,
+    body: Vec<u8>,
+    allowed: &'static [u16],
+) -> Planned {
+    Planned {
+        kind,
+        url,
+        method,
+        headers,
+        body,
+        allowed,
     }
 }
 
@@ -242,7 +259,14 @@ async fn load_with_invariants() {
                     if i >= total || Instant::now() > deadline {
                         return;
                     }
-                    let (kind, url, method, headers, body, allowed) = request(&f, i);
+                    let Planned {
+                        kind,
+                        url,
+                        method,
+                        headers,
+                        body,
+                        allowed,
+                    } = request(&f, i);
                     let mut req = Request::builder().method(method).uri(&url);
                     for (k, v) in &headers {
                         req = req.header(*k, v);
