@@ -21,3 +21,5 @@ cargo test --workspace
 bash scripts/cargo-lambda-check.sh
 # A short bounded fuzzing pass over the request path (scripts/fuzz.sh 600 for a longer one).
 bash scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
+# Contract fuzzing of local-api against openapi.yaml (scripts/schemathesis.sh 200 for more).
+bash scripts/schemathesis.sh "${SCHEMATHESIS_EXAMPLES:-25}"
