@@ -74,6 +74,8 @@ pub struct Subject {
     /// What the first invocation is, e.g. `PUT, valid key (GetItem + UpdateItem)`.
     pub case: String,
     pub binary: PathBuf,
+    /// Variables set on top of [`lambda_env`].
+    pub env: Vec<(String, String)>,
     /// The first event, per run (a fresh body each run, so every write changes something).
     pub payload: Box<dyn Fn(usize) -> String>,
     /// The `statusCode` the function must answer with.
@@ -171,6 +173,7 @@ async fn once(
     let mut cmd = Command::new(&subject.binary);
     cmd.env_clear()
         .envs(lambda_env(&subject.name, &api.address))
+        .envs(subject.env.iter().cloned())
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log2);

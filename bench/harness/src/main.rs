@@ -1,7 +1,9 @@
 //! `bench-harness <command> [--flag value]…`; see `scripts/bench.sh` for the full run.
 //!
 //! - `cold --out F --logs DIR --runs N [--probe-runs N] [--hello PATH]
-//!   [--function NAME=PATH]… [--tag T] [--no-store-cases]`
+//!   [--function NAME=PATH]… [--env-set LABEL:K=V,K=V]… [--tag T] [--no-store-cases]`
+//!   (each env set adds, per function, a subject `NAME[LABEL]` with those variables, and a
+//!   probe series with them)
 //! - `warm --out F --requests N --warmup N --max-secs S`
 //! - `http --out F --url http://127.0.0.1:PORT --clients 1,16 --requests N --warmup N
 //!   --max-secs S [--server-pid PID]`
@@ -102,8 +104,35 @@ async fn dynamo_store() -> Result<DynamoStore, String> {
     Ok(store)
 }
 
+type EnvSet = (String, Vec<(String, String)>);
+
+/// `--env-set LABEL:K=V,K=V`.
+fn env_sets(f: &Flags) -> Result<Vec<EnvSet>, String> {
+    let mut out = Vec::new();
+    for spec in f.get("env-set").into_iter().flatten() {
+        let (label, vars) = spec
+            .split_once(':')
+            .ok_or_else(|| format!("--env-set LABEL:K=V,K=V, not {spec}"))?;
+        let vars = vars
+            .split(',')
+            .map(|kv| {
+                kv.split_once('=')
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .ok_or_else(|| format!("--env-set: {kv} is not K=V"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        out.push((label.to_owned(), vars));
+    }
+    Ok(out)
+}
+
 /// The first event a subject gets: `NAME` or `NAME@variant`, by the function's name.
-fn subjects(f: &Flags, seeded: &seed::Seeded, store_cases: bool) -> Result<Vec<Subject>, String> {
+fn subjects(
+    f: &Flags,
+    seeded: &seed::Seeded,
+    store_cases: bool,
+    sets: &[EnvSet],
+) -> Result<Vec<Subject>, String> {
     let cp = seeded.contact_pools[0].to_string();
     let gp = seeded.guardrail_pools[0].to_string();
     let key = seeded.key.clone();
@@ -114,6 +143,7 @@ fn subjects(f: &Flags, seeded: &seed::Seeded, store_cases: bool) -> Result<Vec<S
             name: "hello".into(),
             case: "fixed 200 (the same PUT event)".into(),
             binary: PathBuf::from(hello),
+            env: Vec::new(),
             payload: Box::new(move |run| {
                 let body = json!({ "name": format!("Cold start {run}") }).to_string();
                 v2_event(&update_contact_pool::ROUTE, &cp, Some(&key), &body)
@@ -132,23 +162,32 @@ fn subjects(f: &Flags, seeded: &seed::Seeded, store_cases: bool) -> Result<Vec<S
             other => return Err(format!("unknown function {other}")),
         };
         let verb = route.method.as_str();
-        let k = key.clone();
-        let i = id.clone();
-        out.push(Subject {
-            name: name.to_owned(),
-            case: format!("{verb} name, valid key: GetItem + UpdateItem"),
-            binary: PathBuf::from(path),
-            payload: Box::new(move |run| {
-                let body = json!({ "name": format!("Cold start {run}") }).to_string();
-                v2_event(route, &i, Some(&k), &body)
-            }),
-            expect_status: Some(200),
-        });
+        let plain: EnvSet = (String::new(), Vec::new());
+        for (label, env) in std::iter::once(&plain).chain(sets) {
+            let k = key.clone();
+            let i = id.clone();
+            out.push(Subject {
+                name: if label.is_empty() {
+                    name.to_owned()
+                } else {
+                    format!("{name}[{label}]")
+                },
+                case: format!("{verb} name, valid key: GetItem + UpdateItem"),
+                binary: PathBuf::from(path),
+                env: env.clone(),
+                payload: Box::new(move |run| {
+                    let body = json!({ "name": format!("Cold start {run}") }).to_string();
+                    v2_event(route, &i, Some(&k), &body)
+                }),
+                expect_status: Some(200),
+            });
+        }
         if store_cases {
             out.push(Subject {
                 name: format!("{name}#no-store"),
                 case: format!("{verb} without Authorization: 401, no store call"),
                 binary: PathBuf::from(path),
+                env: Vec::new(),
                 payload: Box::new(move |_| v2_event(route, &id, None, "{\"name\":\"x\"}")),
                 expect_status: Some(401),
             });
@@ -173,7 +212,8 @@ fn cmd_cold(f: &Flags) -> Result<(), String> {
         let seeded = seed::seed(&store, 1)
             .await
             .map_err(|e| format!("seed: {e}"))?;
-        let subjects = subjects(f, &seeded, !f.contains_key("no-store-cases"))?;
+        let sets = env_sets(f)?;
+        let subjects = subjects(f, &seeded, !f.contains_key("no-store-cases"), &sets)?;
         let outcomes = cold::run(&subjects, runs, &logs).await?;
         let mut lines: Vec<Value> = outcomes
             .iter()
@@ -186,9 +226,16 @@ fn cmd_cold(f: &Flags) -> Result<(), String> {
             .collect();
         if probe_runs > 0 {
             let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-            let mut p = probe::outside(&exe, probe_runs, &seeded.key, seeded.contact_pools[0])?;
-            p["tag"] = json!(tag);
-            lines.push(p);
+            let plain: EnvSet = (String::new(), Vec::new());
+            for (label, env) in std::iter::once(&plain).chain(&sets) {
+                let pool = seeded.contact_pools[0];
+                let mut p = probe::outside(&exe, probe_runs, &seeded.key, pool, env)?;
+                p["tag"] = json!(tag);
+                p["env_set"] = json!(label);
+                let vars: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                p["env"] = json!(vars.join(" "));
+                lines.push(p);
+            }
         }
         append(out, &lines)
     })

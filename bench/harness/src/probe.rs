@@ -73,7 +73,13 @@ pub async fn inside() -> Result<Value, String> {
 
 /// Starts `runs` probe processes (this binary, `probe`) with the Lambda environment; the
 /// median and spread of every section.
-pub fn outside(exe: &std::path::Path, runs: usize, key: &str, pool: Uuid) -> Result<Value, String> {
+pub fn outside(
+    exe: &std::path::Path,
+    runs: usize,
+    key: &str,
+    pool: Uuid,
+    env: &[(String, String)],
+) -> Result<Value, String> {
     let mut per_section: Vec<Vec<f64>> = vec![Vec::new(); SECTIONS.len()];
     for _ in 0..runs {
         let out = Command::new(exe)
@@ -82,6 +88,7 @@ pub fn outside(exe: &std::path::Path, runs: usize, key: &str, pool: Uuid) -> Res
             .envs(crate::cold::lambda_env("probe", "127.0.0.1:9"))
             .env("BENCH_KEY", key)
             .env("BENCH_POOL", pool.to_string())
+            .envs(env.iter().cloned())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

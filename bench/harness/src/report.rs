@@ -91,14 +91,14 @@ pub fn markdown(path: &Path) -> Result<String, String> {
     }
 
     for p in by("init-probe") {
-        let tag = p["tag"].as_str().unwrap_or("");
+        let env = p["env"].as_str().unwrap_or("");
         let _ = writeln!(
             md,
-            "#### Inside a fresh process{}: {} runs (median, p90)\n",
-            if tag.is_empty() {
+            "#### Inside a fresh process{}: {} runs\n",
+            if env.is_empty() {
                 String::new()
             } else {
-                format!(" ({tag})")
+                format!(", with `{env}`")
             },
             p["runs"]
         );
