@@ -29,6 +29,11 @@ pub fn init() {
     let _ = tracing::subscriber::set_global_default(json_subscriber(std::io::stdout));
 }
 
+/// The same on stderr, for tools whose stdout is for people or for JSON output.
+pub fn init_stderr() {
+    let _ = tracing::subscriber::set_global_default(json_subscriber(std::io::stderr));
+}
+
 /// Sends this thread's logs to `writer` until the guard drops (tests capture log lines so).
 pub fn set_thread_default<W>(writer: W) -> tracing::subscriber::DefaultGuard
 where

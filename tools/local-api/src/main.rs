@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use local_api::{demo, serve, DEFAULT_PORT};
+use shared::auth_cache::AuthCache;
 use shared::clock::{Clock, SystemClock};
 use shared::config::Config;
 use shared::pipeline::Services;
@@ -17,7 +18,8 @@ use tokio::net::TcpListener;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    shared::telemetry::init();
+    // Logs go to stderr: stdout is the startup printout people copy curl commands from.
+    shared::telemetry::init_stderr();
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -46,12 +48,13 @@ async fn run() -> Result<(), Box<dyn Error>> {
                 .unwrap_or_else(|_| "the AWS configuration's endpoint".into());
             println!("local-api: DynamoDB table {table} at {endpoint}");
             Services::new(Arc::new(DynamoStore::from_env(table).await))
+                .with_auth_cache(AuthCache::from_env())
         }
         None => {
             let store = MemoryStore::new();
             demo::seed(&store, SystemClock.now()).await?;
             print!("{}", demo::banner(&base_url));
-            Services::new(Arc::new(store))
+            Services::new(Arc::new(store)).with_auth_cache(AuthCache::from_env())
         }
     };
     // Handlers go in before `listening on`: a signal sent as soon as that line shows must
