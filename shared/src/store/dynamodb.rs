@@ -247,6 +247,18 @@ impl DynamoStore {
         }
     }
 
+    /// A transaction action that creates `item` only if its key is free.
+    fn put_if_absent(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
+        Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", "pk")
+            .build()
+            .map(|p| TransactWriteItem::builder().put(p).build())
+            .map_err(internal)
+    }
+
     async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TxFailure> {
         self.count();
         let result = self
@@ -307,13 +319,9 @@ impl DynamoStore {
             .set_expression_attribute_values(Some(e.values))
             .build()
             .map_err(|e| TxFailure::Store(internal(e)))?;
-        let claim = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(claim_item(pool.org_id, new_slug, pool.id)))
-            .condition_expression("attribute_not_exists(#pk)")
-            .expression_attribute_names("#pk", "pk")
-            .build()
-            .map_err(|e| TxFailure::Store(internal(e)))?;
+        let claim = self
+            .put_if_absent(claim_item(pool.org_id, new_slug, pool.id))
+            .map_err(TxFailure::Store)?;
         let release = Delete::builder()
             .table_name(&self.table)
             .key("pk", s(keys::slug_claim(pool.org_id, &pool.slug)))
@@ -324,7 +332,7 @@ impl DynamoStore {
             .map_err(|e| TxFailure::Store(internal(e)))?;
         self.transact(vec![
             TransactWriteItem::builder().update(update).build(),
-            TransactWriteItem::builder().put(claim).build(),
+            claim,
             TransactWriteItem::builder().delete(release).build(),
         ])
         .await
@@ -493,17 +501,13 @@ impl Store for DynamoStore {
             ("kind".to_owned(), s("api_key_id")),
             ("key_hash".to_owned(), s(hash.expose())),
         ]);
-        let put = |item: Item| {
-            Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(#pk)")
-                .expression_attribute_names("#pk", "pk")
-                .build()
-                .map(|p| TransactWriteItem::builder().put(p).build())
-                .map_err(internal)
-        };
-        match self.transact(vec![put(item)?, put(pointer)?]).await {
+        match self
+            .transact(vec![
+                self.put_if_absent(item)?,
+                self.put_if_absent(pointer)?,
+            ])
+            .await
+        {
             Ok(()) => Ok(()),
             Err(TxFailure::Cancelled(r)) if failed(&r, 0) || failed(&r, 1) => {
                 Err(StoreError::AlreadyExists)
@@ -534,13 +538,7 @@ impl Store for DynamoStore {
             .expression_attribute_values(":revoked", s(KeyStatus::Revoked.as_str()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if e.code() == Some("ConditionalCheckFailedException") => {
-                Err(StoreError::NotFound)
-            }
-            Err(e) => Err(classify(e)),
-        }
+        unless_condition_failed(result, StoreError::NotFound)
     }
 
     async fn create_contact_pool(&self, pool: &ContactPool) -> Result<(), StoreError> {
@@ -553,29 +551,13 @@ impl Store for DynamoStore {
             .expression_attribute_names("#pk", "pk")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if e.code() == Some("ConditionalCheckFailedException") => {
-                Err(StoreError::AlreadyExists)
-            }
-            Err(e) => Err(classify(e)),
-        }
+        unless_condition_failed(result, StoreError::AlreadyExists)
     }
 
     async fn create_guardrail_pool(&self, pool: &GuardrailPool) -> Result<(), StoreError> {
-        let put = |item: Item| {
-            Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(#pk)")
-                .expression_attribute_names("#pk", "pk")
-                .build()
-                .map(|p| TransactWriteItem::builder().put(p).build())
-                .map_err(internal)
-        };
         let items = vec![
-            put(guardrail_item(pool))?,
-            put(claim_item(pool.org_id, &pool.slug, pool.id))?,
+            self.put_if_absent(guardrail_item(pool))?,
+            self.put_if_absent(claim_item(pool.org_id, &pool.slug, pool.id))?,
         ];
         match self.transact(items).await {
             Ok(()) => Ok(()),
@@ -713,6 +695,22 @@ fn condition_failure(old: Option<&Item>, org_id: Uuid, pre: &Precondition) -> St
 }
 
 // ---- errors ------------------------------------------------------------------------------
+
+/// A single write's result, with a failed condition answered by `on_failed`.
+fn unless_condition_failed<T, E, R>(
+    result: Result<T, SdkError<E, R>>,
+    on_failed: StoreError,
+) -> Result<(), StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if e.code() == Some("ConditionalCheckFailedException") => Err(on_failed),
+        Err(e) => Err(classify(e)),
+    }
+}
 
 fn internal(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     StoreError::Internal(Box::new(e))
