@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# `sam build` without Docker: SAM's rust-cargolambda builder runs cargo-lambda from the venv,
+# which cross-compiles both functions for arm64 with zig as the linker (scripts/arm64-toolchain.sh
+# supplies the arm64 standard library). Then checks that each artifact is an arm64 `bootstrap`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/venv.sh
+. scripts/arm64-toolchain.sh
+
+venv_install
+venv_activate
+arm64_toolchain
+
+started=$SECONDS
+sam build --template template.yaml "$@"
+echo "sam build: $((SECONDS - started)) s" >&2
+
+for fn in UpdateContactPoolFunction PatchGuardrailPoolFunction; do
+    bin=".aws-sam/build/$fn/bootstrap"
+    [ -x "$bin" ] || { echo "sam build left no $bin" >&2; exit 1; }
+    # ELF header: class 64-bit (byte 4 = 2), machine EM_AARCH64 (bytes 18-19 = b7 00).
+    magic="$(od -An -tx1 -N20 "$bin" | tr -d ' \n')"
+    case "$magic" in
+        7f454c4602*b700) echo "$bin: ELF aarch64, $(wc -c <"$bin") bytes" >&2 ;;
+        *) echo "$bin is not an arm64 ELF executable ($magic)" >&2; exit 1 ;;
+    esac
+done
