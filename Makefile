@@ -1,4 +1,4 @@
-.PHONY: setup test run run-dynamodb load fmt lint
+.PHONY: setup test run run-dynamodb load bench fmt lint
 
 ## Installs Rust components, Java 17 and DynamoDB Local.
 setup:
@@ -20,6 +20,11 @@ run-dynamodb:
 ## checked against the contract and `poolctl check`; report in target/load-report.json.
 load:
 	LOAD_REQUESTS=20000 bash scripts/with-dynamodb.sh cargo test -p pool-tests --test load -- --nocapture
+
+## Every figure of BENCHMARKS.md (cold start, warm, HTTP, size, memory, build variants):
+## release builds, DynamoDB Local on a free loopback port; results in target/bench/<time>/.
+bench:
+	bash scripts/bench.sh
 
 fmt:
 	cargo fmt --all

@@ -4,7 +4,7 @@
 //!   [--function NAME=PATH]… [--env-set LABEL:K=V,K=V]… [--tag T] [--no-store-cases]`
 //!   (each env set adds, per function, a subject `NAME[LABEL]` with those variables, and a
 //!   probe series with them)
-//! - `warm --out F --requests N --warmup N --max-secs S`
+//! - `warm --out F --requests N --warmup N --max-secs S [--tag T]`
 //! - `http --out F --url http://127.0.0.1:PORT --clients 1,16 --requests N --warmup N
 //!   --max-secs S [--server-pid PID]`
 //! - `sizes --out F [ARCH:NAME=PATH]…`
@@ -257,9 +257,17 @@ fn cmd_warm(f: &Flags) -> Result<(), String> {
     let requests = num(f, "requests", 20_000)?;
     let warmup = num(f, "warmup", 1_000)?;
     let max = Duration::from_secs(num(f, "max-secs", 60)? as u64);
+    let tag = f
+        .get("tag")
+        .and_then(|v| v.last())
+        .cloned()
+        .unwrap_or_default();
     let mut lines = warm::run(requests, warmup, max, false)?;
     lines.extend(warm::run(requests, warmup, max, true)?);
     lines.push(json!({"bench": "warm-rss", "peak_rss_kb": procfs::own_peak_rss_kb()}));
+    for l in &mut lines {
+        l["tag"] = json!(tag);
+    }
     append(out, &lines)
 }
 
@@ -323,6 +331,36 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     };
     let (flags, positional) = parse(rest);
+    let known: &[&str] = match cmd.as_str() {
+        "cold" => &[
+            "out",
+            "logs",
+            "runs",
+            "probe-runs",
+            "hello",
+            "function",
+            "env-set",
+            "tag",
+            "no-store-cases",
+        ],
+        "warm" => &["out", "requests", "warmup", "max-secs", "tag"],
+        "http" => &[
+            "out",
+            "url",
+            "clients",
+            "requests",
+            "warmup",
+            "max-secs",
+            "server-pid",
+        ],
+        "sizes" => &["out"],
+        "report" => &["in"],
+        _ => &[],
+    };
+    if let Some(unknown) = flags.keys().find(|k| !known.contains(&k.as_str())) {
+        eprintln!("bench-harness {cmd}: unknown flag --{unknown}");
+        return ExitCode::FAILURE;
+    }
     let result = match cmd.as_str() {
         "cold" => cmd_cold(&flags),
         "probe" => cmd_probe(),

@@ -118,14 +118,30 @@ pub fn markdown(path: &Path) -> Result<String, String> {
     }
 
     let warm = by("warm");
-    if !warm.is_empty() {
-        let _ = writeln!(md, "#### Warm, in process (memory store, auth cache hit)\n");
+    let mut warm_tags: Vec<&str> = warm
+        .iter()
+        .map(|w| w["tag"].as_str().unwrap_or(""))
+        .collect();
+    warm_tags.dedup();
+    for tag in warm_tags {
+        let title = if tag.is_empty() {
+            String::new()
+        } else {
+            format!(", {tag}")
+        };
+        let _ = writeln!(
+            md,
+            "#### Warm, in process (memory store, auth cache hit{title})\n"
+        );
         let _ = writeln!(
             md,
             "| request | JSON log line | n | `handle` p50 | p90 | p99 | max | event parse p50 |"
         );
         let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
-        for w in warm {
+        for w in warm
+            .iter()
+            .filter(|w| w["tag"].as_str().unwrap_or("") == tag)
+        {
             let h = &w["handle"];
             let _ = writeln!(
                 md,
@@ -144,7 +160,10 @@ pub fn markdown(path: &Path) -> Result<String, String> {
                 f(&w["event_parse"]["p50_us"]),
             );
         }
-        for r in by("warm-rss") {
+        for r in by("warm-rss")
+            .into_iter()
+            .filter(|r| r["tag"].as_str().unwrap_or("") == tag)
+        {
             let _ = writeln!(
                 md,
                 "\nPeak RSS of the warm benchmark process: {}.",
@@ -160,16 +179,19 @@ pub fn markdown(path: &Path) -> Result<String, String> {
             md,
             "#### Over HTTP (local-api → handler → DynamoDB Local), closed loop\n"
         );
-        let _ = writeln!(md, "| what | via | clients | n | p50 | p99 | requests/s |");
+        let _ = writeln!(
+            md,
+            "| clients | request | measured | n | p50 | p99 | requests/s |"
+        );
         let _ = writeln!(md, "|---|---|---|---|---|---|---|");
         for h in http {
             let r = &h["result"];
             let _ = writeln!(
                 md,
                 "| {} | {} | {} | {} | {} | {} | {} |",
+                r["clients"],
                 h["what"].as_str().unwrap_or(""),
                 h["via"].as_str().unwrap_or(""),
-                r["clients"],
                 r["latency"]["n"],
                 ms(f(&r["latency"]["p50_us"])),
                 ms(f(&r["latency"]["p99_us"])),
