@@ -16,10 +16,15 @@ cargo clippy --workspace --all-targets -- -D warnings
 bash scripts/lint.sh
 # The end-to-end tests run these binaries as processes.
 cargo build -p poolctl -p local-api
-cargo test --workspace
+mkdir -p target
+cargo test --workspace 2>&1 | tee target/cargo-test.log
 # Both functions under `cargo lambda watch` (no Docker), every event in events/, on DynamoDB Local.
 bash scripts/cargo-lambda-check.sh
 # A short bounded fuzzing pass over the request path (scripts/fuzz.sh 600 for a longer one).
 bash scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
 # Contract fuzzing of local-api against openapi.yaml (scripts/schemathesis.sh 200 for more).
 bash scripts/schemathesis.sh "${SCHEMATHESIS_EXAMPLES:-25}"
+
+# One closing line with the totals of every `cargo test` binary (doc tests included).
+awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, i }' \
+    target/cargo-test.log
