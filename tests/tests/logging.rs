@@ -90,138 +90,93 @@ async fn log_lines_are_json_with_request_context_and_never_hold_secrets() {
     let g_route = &patch_guardrail_pool::ROUTE;
     let cid = contact.id.to_string();
     let gid = guard_a.id.to_string();
-    let mut runs = Vec::new();
-    let mut add = |route: &'static Route, svc: &Services, call: Call, expect: u16, authed: bool| {
-        runs.push(Run {
+    let contact = |body: Value| Call::to(c_route, &cid).bearer(&key).json(&body);
+    let guardrail = |body: Value| Call::to(g_route, &gid).bearer(&key).json(&body);
+    let anonymous = Call::to(c_route, &cid).json(&json!({}));
+    let wrong_key = Call::to(c_route, &cid)
+        .bearer(&format!("{key}x"))
+        .json(&json!({}));
+    let no_scope = Call::to(c_route, &cid).bearer(&scopeless).json(&json!({}));
+    let unknown = Call::to(c_route, &Uuid::new_v4().to_string())
+        .bearer(&key)
+        .json(&json!({}));
+    let stale = contact(json!({"name": "Stale"})).header("If-Match", "\"99\"");
+    // (route, services, call, status, whether the key authenticated)
+    let table: Vec<(&'static Route, Services, Call, u16, bool)> = vec![
+        (
+            c_route,
+            svc.clone(),
+            contact(json!({"name": "Logged"})),
+            200,
+            true,
+        ),
+        (c_route, svc.clone(), anonymous, 401, false),
+        (c_route, svc.clone(), wrong_key, 401, false),
+        (c_route, svc.clone(), no_scope, 403, false),
+        (c_route, svc.clone(), unknown, 404, true),
+        (c_route, svc.clone(), stale, 412, true),
+        (c_route, svc.clone(), contact(json!({"name": 1})), 422, true),
+        (
+            c_route,
+            failing(Fault::Conflict),
+            contact(json!({"name": "Busy"})),
+            409,
+            true,
+        ),
+        (
+            c_route,
+            failing(Fault::Internal),
+            contact(json!({"name": "Boom"})),
+            500,
+            true,
+        ),
+        (
+            c_route,
+            failing(Fault::Unavailable),
+            contact(json!({"name": "Later"})),
+            503,
+            true,
+        ),
+        (
+            g_route,
+            svc.clone(),
+            guardrail(json!({"slug": "beta"})),
+            409,
+            true,
+        ),
+        (
+            g_route,
+            svc.clone(),
+            guardrail(json!({"slug": "gamma"})),
+            200,
+            true,
+        ),
+        (
+            g_route,
+            failing(Fault::Internal),
+            guardrail(json!({"slug": "delta"})),
+            500,
+            true,
+        ),
+        (
+            g_route,
+            failing(Fault::Unavailable),
+            guardrail(json!({})),
+            503,
+            true,
+        ),
+    ];
+    let runs: Vec<Run> = table
+        .into_iter()
+        .map(|(route, svc, call, expect, authed)| Run {
             route,
-            svc: svc.clone(),
+            svc,
             call,
             lambda_id: format!("lambda-{}", Uuid::new_v4()),
             expect,
             org: authed.then_some(org),
         })
-    };
-    add(
-        c_route,
-        &svc,
-        Call::to(c_route, &cid)
-            .bearer(&key)
-            .json(&json!({"name": "Logged"})),
-        200,
-        true,
-    );
-    add(
-        c_route,
-        &svc,
-        Call::to(c_route, &cid).json(&json!({})),
-        401,
-        false,
-    );
-    add(
-        c_route,
-        &svc,
-        Call::to(c_route, &cid)
-            .bearer(&format!("{key}x"))
-            .json(&json!({})),
-        401,
-        false,
-    );
-    add(
-        c_route,
-        &svc,
-        Call::to(c_route, &cid).bearer(&scopeless).json(&json!({})),
-        403,
-        false,
-    );
-    add(
-        c_route,
-        &svc,
-        Call::to(c_route, &Uuid::new_v4().to_string())
-            .bearer(&key)
-            .json(&json!({})),
-        404,
-        true,
-    );
-    add(
-        c_route,
-        &svc,
-        Call::to(c_route, &cid)
-            .bearer(&key)
-            .header("If-Match", "\"99\"")
-            .json(&json!({"name": "Stale"})),
-        412,
-        true,
-    );
-    add(
-        c_route,
-        &svc,
-        Call::to(c_route, &cid)
-            .bearer(&key)
-            .json(&json!({"name": 1})),
-        422,
-        true,
-    );
-    add(
-        c_route,
-        &failing(Fault::Conflict),
-        Call::to(c_route, &cid)
-            .bearer(&key)
-            .json(&json!({"name": "Busy"})),
-        409,
-        true,
-    );
-    add(
-        c_route,
-        &failing(Fault::Internal),
-        Call::to(c_route, &cid)
-            .bearer(&key)
-            .json(&json!({"name": "Boom"})),
-        500,
-        true,
-    );
-    add(
-        c_route,
-        &failing(Fault::Unavailable),
-        Call::to(c_route, &cid)
-            .bearer(&key)
-            .json(&json!({"name": "Later"})),
-        503,
-        true,
-    );
-    add(
-        g_route,
-        &svc,
-        Call::to(g_route, &gid)
-            .bearer(&key)
-            .json(&json!({"slug": "beta"})),
-        409,
-        true,
-    );
-    add(
-        g_route,
-        &svc,
-        Call::to(g_route, &gid)
-            .bearer(&key)
-            .json(&json!({"slug": "gamma"})),
-        200,
-        true,
-    );
-    add(
-        g_route,
-        &failing(Fault::Internal),
-        Call::to(g_route, &gid)
-            .bearer(&key)
-            .json(&json!({"slug": "delta"})),
-        500,
-        true,
-    );
-    add(
-        g_route,
-        &failing(Fault::Unavailable),
-        Call::to(g_route, &gid).bearer(&key).json(&json!({})),
-        503,
-        true,
-    );
+        .collect();
 
     for run in &runs {
         let r = send(run).await;
