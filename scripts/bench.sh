@@ -56,7 +56,10 @@ trap cleanup EXIT INT TERM
 {
     echo "date (UTC): $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Cargo.toml shared functions bench || echo ' (with uncommitted changes)')"
-    echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs), $(nproc) cores"
+    echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)" \
+        "(family $(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | xargs)," \
+        "model $(grep -m1 '^model[[:space:]]' /proc/cpuinfo | cut -d: -f2 | xargs)), $(nproc) cores" \
+        "$(lscpu 2>/dev/null | sed -n 's/^Hypervisor vendor: *\(.*\)/under \1/p')"
     echo "memory: $(free -g | awk '/^Mem:/ {print $2}') GiB"
     echo "kernel: $(uname -r)"
     echo "rustc: $(rustc --version)"
@@ -164,7 +167,7 @@ if [ "$VARIANTS" = 1 ]; then
         "previous|opt-level = 3, lto = \"thin\" (the profile before issue 6)|profile.bench-previous.opt-level=3 profile.bench-previous.lto=\"thin\""
     )
     # Features and code: bench/variants/<name>.sh applied to a copy of HEAD (bench/variants/README.md).
-    FEATURES=(sdk-defaults lambda-http-lean rustls-ring env-config deferred-init proposals)
+    FEATURES=(sdk-defaults lambda-http-lean rustls-ring amazon-roots env-config deferred-init proposals)
     subjects=(--function "update-contact-pool=target/release/update-contact-pool")
     built=()
 
@@ -191,9 +194,20 @@ if [ "$VARIANTS" = 1 ]; then
         prof="bench-$name"
         src="$ROOT/target/bench/src-$name"
         step "variant: $name (bench/variants/$name.sh on a copy of HEAD)"
-        rm -rf "$src" && mkdir -p "$src"
-        git archive HEAD | tar -x -C "$src"
-        if (cd "$src" && bash "$ROOT/bench/variants/$name.sh") >"$OUT/logs/variant-$name.log" 2>&1 &&
+        # A fresh copy only when what it is made of changed, so a rerun rebuilds nothing.
+        stamp="$(git rev-parse HEAD:Cargo.toml HEAD:Cargo.lock HEAD:shared HEAD:functions |
+            tr '\n' ' ')$(cat bench/variants/* | sha1sum)"
+        prepared=1
+        if [ "$(cat "$src/.bench-stamp" 2>/dev/null)" != "$stamp" ]; then
+            rm -rf "$src" && mkdir -p "$src"
+            git archive HEAD | tar -x -C "$src"
+            if (cd "$src" && bash "$ROOT/bench/variants/$name.sh") >"$OUT/logs/variant-$name.log" 2>&1; then
+                echo "$stamp" >"$src/.bench-stamp"
+            else
+                prepared=0
+            fi
+        fi
+        if [ "$prepared" = 1 ] &&
             CARGO_TARGET_DIR="$ROOT/target" cargo build --manifest-path "$src/Cargo.toml" \
                 --profile "$prof" --config "profile.$prof.inherits=\"release\"" \
                 -p update-contact-pool >>"$OUT/logs/variant-$name.log" 2>&1; then

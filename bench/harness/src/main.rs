@@ -1,7 +1,8 @@
 //! `bench-harness <command> [--flag value]…`; see `scripts/bench.sh` for the full run.
 //!
 //! - `cold --out F --logs DIR --runs N [--probe-runs N] [--hello PATH]
-//!   [--function NAME=PATH]… [--env-set LABEL:K=V,K=V]… [--tag T] [--no-store-cases]`
+//!   [--function NAME=PATH]… [--env-set LABEL:K=V,K=V]… [--tag T] [--no-store-cases]
+//!   [--ddb-warmup ROUNDS]` (DynamoDB Local is warmed up first, 1,000 rounds by default)
 //!   (each env set adds, per function, a subject `NAME[LABEL]` with those variables, and a
 //!   probe series with them)
 //! - `warm --out F --requests N --warmup N --max-secs S [--tag T]`
@@ -212,6 +213,11 @@ fn cmd_cold(f: &Flags) -> Result<(), String> {
         let seeded = seed::seed(&store, 1)
             .await
             .map_err(|e| format!("seed: {e}"))?;
+        let rounds = num(f, "ddb-warmup", 1_000)?;
+        let done = seed::exercise(&store, &seeded, rounds, Duration::from_secs(60))
+            .await
+            .map_err(|e| format!("warming DynamoDB Local up: {e}"))?;
+        eprintln!("bench-harness cold: {done} warm-up rounds on DynamoDB Local");
         let sets = env_sets(f)?;
         let subjects = subjects(f, &seeded, !f.contains_key("no-store-cases"), &sets)?;
         let outcomes = cold::run(&subjects, runs, &logs).await?;
@@ -340,6 +346,7 @@ fn main() -> ExitCode {
             "hello",
             "function",
             "env-set",
+            "ddb-warmup",
             "tag",
             "no-store-cases",
         ],

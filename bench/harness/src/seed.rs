@@ -72,3 +72,48 @@ pub async fn seed(store: &dyn Store, pools: usize) -> Result<Seeded, StoreError>
     }
     Ok(seeded)
 }
+
+/// Sends `rounds` rounds of the calls the benchmarks make (the key's `GetItem`, each pool's
+/// `UpdateItem`), for at most `max`: DynamoDB Local runs on the JVM, and until its compiler has
+/// warmed up, its first few hundred calls are several times slower than later ones.
+pub async fn exercise(
+    store: &dyn Store,
+    seeded: &Seeded,
+    rounds: usize,
+    max: std::time::Duration,
+) -> Result<usize, StoreError> {
+    use shared::domain::contact_pool::ContactPoolPatch;
+    use shared::domain::guardrail_pool::GuardrailPoolPatch;
+    use shared::store::Precondition;
+
+    let started = std::time::Instant::now();
+    let hash = KeyHash::of(&seeded.key);
+    let mut done = 0;
+    while done < rounds && started.elapsed() < max {
+        let fields = vec![(
+            "name".to_owned(),
+            serde_json::json!(format!("Warm-up {}", done % 2)),
+        )];
+        store.find_api_key(&hash).await?;
+        if let (Some(&cp), Ok(patch)) = (
+            seeded.contact_pools.first(),
+            ContactPoolPatch::try_from(fields.as_slice()),
+        ) {
+            let pre = Precondition::default();
+            store
+                .update_contact_pool(seeded.org, cp, &patch, &pre, SystemClock.now())
+                .await?;
+        }
+        if let (Some(&gp), Ok(patch)) = (
+            seeded.guardrail_pools.first(),
+            GuardrailPoolPatch::try_from(fields.as_slice()),
+        ) {
+            let pre = Precondition::default();
+            store
+                .update_guardrail_pool(seeded.org, gp, &patch, &pre, SystemClock.now())
+                .await?;
+        }
+        done += 1;
+    }
+    Ok(done)
+}
