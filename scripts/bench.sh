@@ -51,7 +51,8 @@ cleanup() {
     fi
     ddb_stop
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 {
     echo "date (UTC): $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -165,6 +166,9 @@ if [ "$VARIANTS" = 1 ]; then
         "opt-z|opt-level = \"z\"|profile.bench-opt-z.opt-level=\"z\""
         "thin|lto = \"thin\"|profile.bench-thin.lto=\"thin\""
         "previous|opt-level = 3, lto = \"thin\" (the profile before issue 6)|profile.bench-previous.opt-level=3 profile.bench-previous.lto=\"thin\""
+        "cgu-16|codegen-units = 16|profile.bench-cgu-16.codegen-units=16"
+        "unwind|panic = \"unwind\"|profile.bench-unwind.panic=\"unwind\""
+        "no-strip|strip = false|profile.bench-no-strip.strip=false"
     )
     # Features and code: bench/variants/<name>.sh applied to a copy of HEAD (bench/variants/README.md).
     FEATURES=(sdk-defaults lambda-http-lean rustls-ring amazon-roots env-config deferred-init proposals)
