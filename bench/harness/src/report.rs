@@ -18,8 +18,9 @@ fn mb(kb: f64) -> String {
     format!("{:.1} MiB", kb / 1024.0)
 }
 
-fn mib_bytes(b: f64) -> String {
-    format!("{:.2} MiB", b / 1_048_576.0)
+/// Binary sizes in MB (10^6 bytes), the unit of the size target; memory is in MiB.
+fn mb_bytes(b: f64) -> String {
+    format!("{:.2} MB", b / 1e6)
 }
 
 fn ratio(x: f64, floor: f64) -> String {
@@ -28,6 +29,14 @@ fn ratio(x: f64, floor: f64) -> String {
     } else {
         format!("{:.2}×", x / floor)
     }
+}
+
+/// The size in bytes of `name` (`update-contact-pool` or `update-contact-pool@variant`).
+fn sizes_of(lines: &[Value], arch: &str, name: &str) -> Option<f64> {
+    lines
+        .iter()
+        .find(|l| l["bench"] == "size" && l["arch"] == arch && l["name"] == name)
+        .and_then(|l| l["bytes"].as_f64())
 }
 
 pub fn markdown(path: &Path) -> Result<String, String> {
@@ -208,6 +217,68 @@ pub fn markdown(path: &Path) -> Result<String, String> {
         md.push('\n');
     }
 
+    // One row per build variant: the cold-start variants run, the sizes, and (profiles only)
+    // the warm run of the harness built with that profile.
+    let variants: Vec<&Value> = cold
+        .iter()
+        .copied()
+        .filter(|c| c["tag"] == "variants" && c["name"] != "hello")
+        .collect();
+    if !variants.is_empty() {
+        let floor = cold
+            .iter()
+            .find(|c| c["tag"] == "variants" && c["name"] == "hello")
+            .map_or(f64::NAN, |r| f(&r["start_to_next"]["p50_us"]));
+        let _ = writeln!(
+            md,
+            "#### Build variants of update-contact-pool, side by side\n\n\
+             Cold start: the variants run above (medians). Warm: `PUT name` with its log line, \
+             in the harness built with the same profile (profiles only).\n"
+        );
+        let _ = writeln!(
+            md,
+            "| variant | size | start → first `/next` | × floor | first round trip | peak RSS | warm p50 | warm p99 |"
+        );
+        let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
+        for v in variants {
+            let name = v["name"].as_str().unwrap_or("");
+            let variant = name.split_once('@').map_or("release", |(_, b)| b);
+            let size = sizes_of(&lines, "x86_64", name);
+            let warm_tag = if variant == "release" {
+                String::new()
+            } else {
+                format!("profile {variant} (")
+            };
+            let w = lines.iter().find(|l| {
+                l["bench"] == "warm"
+                    && l["logs"] == true
+                    && l["case"] == "update-contact-pool: PUT name"
+                    && if warm_tag.is_empty() {
+                        l["tag"] == ""
+                    } else {
+                        l["tag"].as_str().unwrap_or("").starts_with(&warm_tag)
+                    }
+            });
+            let (wp50, wp99) = w.map_or(("–".to_owned(), "–".to_owned()), |w| {
+                (
+                    format!("{:.1} µs", f(&w["handle"]["p50_us"])),
+                    format!("{:.1} µs", f(&w["handle"]["p99_us"])),
+                )
+            });
+            let n = f(&v["start_to_next"]["p50_us"]);
+            let _ = writeln!(
+                md,
+                "| {variant} | {} | {} | {} | {} | {} | {wp50} | {wp99} |",
+                size.map_or("–".to_owned(), mb_bytes),
+                ms(n),
+                ratio(n, floor),
+                ms(f(&v["first_round_trip"]["p50_us"])),
+                mb(f(&v["peak_rss_kb_p50"])),
+            );
+        }
+        md.push('\n');
+    }
+
     let sizes = by("size");
     if !sizes.is_empty() {
         let _ = writeln!(
@@ -220,7 +291,7 @@ pub fn markdown(path: &Path) -> Result<String, String> {
                 "| {} | {} | {} ({} bytes) |",
                 s["name"].as_str().unwrap_or(""),
                 s["arch"].as_str().unwrap_or(""),
-                mib_bytes(f(&s["bytes"])),
+                mb_bytes(f(&s["bytes"])),
                 s["bytes"]
             );
         }
