@@ -32,7 +32,9 @@ async fn run() -> Result<(), String> {
              {endpoint:?}: the demo keys are public"
         ));
     }
-    let store = DynamoStore::from_env(table.clone()).await;
+    let store = DynamoStore::from_env(table.clone())
+        .await
+        .map_err(|e| e.to_string())?;
     store
         .create_table()
         .await

@@ -201,7 +201,9 @@ async fn load_with_invariants() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(2_000);
     let table = format!("load-{}", Uuid::new_v4().simple());
-    let store = DynamoStore::from_env(table.clone()).await;
+    let store = DynamoStore::from_env(table.clone())
+        .await
+        .expect("DynamoDB client from the environment");
     store.create_table().await.expect("create the load table");
     let org = Uuid::new_v4();
     let fixture = {

@@ -97,7 +97,9 @@ async fn dynamo_store() -> Result<DynamoStore, String> {
     if std::env::var("AWS_ENDPOINT_URL_DYNAMODB").is_err() {
         return Err("AWS_ENDPOINT_URL_DYNAMODB is not set: start DynamoDB Local".into());
     }
-    let store = DynamoStore::from_env(table).await;
+    let store = DynamoStore::from_env(table)
+        .await
+        .map_err(|e| e.to_string())?;
     store
         .create_table()
         .await

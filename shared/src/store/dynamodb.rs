@@ -11,8 +11,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
+use aws_config::Region;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
@@ -26,6 +28,7 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 use uuid::Uuid;
 
+use super::https::{self, InvalidTrustRoots, TrustRoots};
 use super::{Precondition, SlugClaim, Store, StoreError, StoreSnapshot, MAX_SLUG_CHANGE_ATTEMPTS};
 use crate::auth::{ApiKeyRecord, KeyHash, KeyStatus};
 use crate::clock::Timestamp;
@@ -96,11 +99,37 @@ impl DynamoStore {
         }
     }
 
-    /// A client from the standard AWS configuration chain, with the time budget above;
-    /// `AWS_ENDPOINT_URL_DYNAMODB`, when set, points it at another endpoint (DynamoDB Local).
-    pub async fn from_env(table: impl Into<String>) -> Self {
-        let config = config_loader().load().await;
-        Self::new(Client::new(&config), table)
+    /// The client a deployed function uses: the AWS configuration from the environment with the
+    /// time budget above, trusting the Amazon Trust Services roots unless `TLS_ROOTS` says
+    /// otherwise (see [`https`](super::https)). `AWS_ENDPOINT_URL_DYNAMODB`, when set, points it
+    /// at another endpoint (DynamoDB Local).
+    ///
+    /// Where Lambda puts them, in the environment, the region and the credentials are taken from
+    /// there directly: the default chains would also build an STS client, and the profile,
+    /// web-identity, container and instance-metadata providers, none of which a function uses.
+    /// Without `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (a laptop with a profile or SSO),
+    /// the standard chains are used.
+    pub async fn from_env(table: impl Into<String>) -> Result<Self, InvalidTrustRoots> {
+        Self::from_env_trusting(table, TrustRoots::Amazon).await
+    }
+
+    /// [`DynamoStore::from_env`] with `preferred` roots when `TLS_ROOTS` is unset (`poolctl`, a
+    /// tool for laptops, prefers the system's).
+    pub async fn from_env_trusting(
+        table: impl Into<String>,
+        preferred: TrustRoots,
+    ) -> Result<Self, InvalidTrustRoots> {
+        let env = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
+        let region = env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION"));
+        let roots = TrustRoots::from_env(region.as_deref(), preferred)?;
+        let mut loader = config_loader().http_client(https::https_client(roots));
+        if let Some(region) = region {
+            loader = loader.region(Region::new(region));
+        }
+        if env("AWS_ACCESS_KEY_ID").is_some() && env("AWS_SECRET_ACCESS_KEY").is_some() {
+            loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
+        }
+        Ok(Self::new(Client::new(&loader.load().await), table))
     }
 
     /// How many DynamoDB operations this store has sent (retries inside the SDK not counted).

@@ -4,6 +4,7 @@
 
 pub mod dynamodb;
 pub mod faulty;
+pub mod https;
 pub mod memory;
 
 use async_trait::async_trait;

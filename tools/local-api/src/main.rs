@@ -47,7 +47,7 @@ async fn run() -> Result<(), Box<dyn Error>> {
             let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
                 .unwrap_or_else(|_| "the AWS configuration's endpoint".into());
             println!("local-api: DynamoDB table {table} at {endpoint}");
-            Services::new(Arc::new(DynamoStore::from_env(table).await))
+            Services::new(Arc::new(DynamoStore::from_env(table).await?))
                 .with_auth_cache(AuthCache::from_env())
         }
         None => {

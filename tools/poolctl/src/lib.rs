@@ -17,6 +17,7 @@ use shared::domain::contact_pool::{
 };
 use shared::domain::guardrail_pool::{GuardrailName, GuardrailPool, Slug};
 use shared::store::dynamodb::DynamoStore;
+use shared::store::https::TrustRoots;
 use shared::store::{Store, StoreError};
 use uuid::Uuid;
 
@@ -400,7 +401,15 @@ where
         eprintln!("poolctl: error: no table: set TABLE_NAME or pass --table");
         return ExitCode::from(2);
     };
-    let store = DynamoStore::from_env(table).await;
+    // A tool for laptops: the system's roots unless TLS_ROOTS says otherwise, so a
+    // TLS-inspecting proxy's root works as it does for every other program there.
+    let store = match DynamoStore::from_env_trusting(table, TrustRoots::System).await {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!("poolctl: error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let result = match &cli.command {
         Command::Table(TableCommand::Create) => table_create(&store).await.map(Outcome::ok),
         command => {
