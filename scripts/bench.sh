@@ -85,20 +85,15 @@ for f in "${FUNCTIONS[@]}" bench-hello; do
 done
 "$H" sizes --out "$RESULTS" "${sizes[@]}" >/dev/null
 
-# Root certificates: the SDK's HTTPS client loads the system's (rustls-native-certs) when the
-# first client is built, at init. Beside the default, two trust stores through the variables
-# rustls-native-certs reads: one bundle file (no directory scan, as on a system with a single
-# bundle), and only the Amazon Trust Services roots DynamoDB's certificates chain to.
+# Root certificates: the functions trust the Amazon Trust Services roots embedded in them
+# (shared/src/store/https.rs). Beside them, the same binaries with TLS_ROOTS=system, which reads
+# the system's roots (rustls-native-certs) when the client is built, at init: as they are here,
+# and as one bundle file (no directory scan, as on a system with a single bundle).
 certs="$OUT/certs"
 mkdir -p "$certs/empty"
-env_sets=()
+env_sets=(--env-set "system-roots:TLS_ROOTS=system")
 if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
-    env_sets+=(--env-set "one-bundle:SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt,SSL_CERT_DIR=$certs/empty")
-fi
-amazon=(Amazon_Root_CA_1 Amazon_Root_CA_2 Amazon_Root_CA_3 Amazon_Root_CA_4
-    Starfield_Services_Root_Certificate_Authority_-_G2)
-if (for c in "${amazon[@]}"; do cat "/etc/ssl/certs/$c.pem"; done) >"$certs/amazon-roots.pem" 2>/dev/null; then
-    env_sets+=(--env-set "amazon-roots:SSL_CERT_FILE=$certs/amazon-roots.pem,SSL_CERT_DIR=$certs/empty")
+    env_sets+=(--env-set "system-bundle:TLS_ROOTS=system,SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt,SSL_CERT_DIR=$certs/empty")
 fi
 
 step "cold starts: $RUNS runs of each binary and first event; init probe: $PROBE_RUNS processes"
@@ -171,7 +166,7 @@ if [ "$VARIANTS" = 1 ]; then
         "no-strip|strip = false|profile.bench-no-strip.strip=false"
     )
     # Features and code: bench/variants/<name>.sh applied to a copy of HEAD (bench/variants/README.md).
-    FEATURES=(sdk-defaults lambda-http-lean rustls-ring amazon-roots env-config deferred-init proposals)
+    FEATURES=(sdk-defaults system-roots default-chains lambda-http-lean rustls-ring env-config deferred-init leanest)
     subjects=(--function "update-contact-pool=target/release/update-contact-pool")
     built=()
 
