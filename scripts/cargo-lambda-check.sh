@@ -36,7 +36,10 @@ cleanup() {
 venv_install
 venv_activate
 ddb_install
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+# A signal ends the script (after the EXIT trap has cleaned up) instead of resuming it.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 ddb_start
 export TABLE_NAME="pools-demo-$(date +%s)-$$"
 started=$SECONDS

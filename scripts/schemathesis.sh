@@ -17,7 +17,10 @@ mkdir -p target
 log=target/schemathesis-local-api.log
 PORT="$port" AUTH_CACHE_TTL_SECS=30 target/debug/local-api >"$log" 2>&1 &
 api=$!
-trap 'kill "$api" 2>/dev/null || true; wait "$api" 2>/dev/null || true' EXIT INT TERM
+trap 'kill "$api" 2>/dev/null || true; wait "$api" 2>/dev/null || true' EXIT
+# A signal ends the script (after the EXIT trap has cleaned up) instead of resuming it.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 for _ in $(seq 1 200); do
     grep -q "listening on" "$log" && break
     kill -0 "$api" 2>/dev/null || { cat "$log" >&2; exit 1; }

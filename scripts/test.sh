@@ -6,7 +6,10 @@ cd "$(dirname "$0")/.."
 . scripts/dynamodb-local.sh
 
 bash scripts/setup.sh
-trap ddb_stop EXIT INT TERM
+trap ddb_stop EXIT
+# A signal ends the script (after the EXIT trap has cleaned up) instead of resuming it.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 ddb_start
 export TABLE_NAME="pools-test-$(date +%s)-$$"
 

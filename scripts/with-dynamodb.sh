@@ -5,7 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/dynamodb-local.sh
 ddb_install
-trap ddb_stop EXIT INT TERM
+trap ddb_stop EXIT
+# A signal ends the script (after the EXIT trap has cleaned up) instead of resuming it.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 ddb_start
 export TABLE_NAME="${TABLE_NAME:-pools-$(date +%s)-$$}"
 "$@"
