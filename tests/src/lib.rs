@@ -10,6 +10,7 @@ pub mod http_client;
 pub mod openapi;
 pub mod processes;
 pub mod seed;
+pub mod tls;
 
 use lambda_http::http::HeaderMap;
 use lambda_http::{Body, Response};
