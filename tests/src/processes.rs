@@ -116,17 +116,44 @@ impl Run {
 /// Runs `poolctl <args>` against `table` (DynamoDB Local's endpoint and credentials come from
 /// the environment the test command exported).
 pub fn poolctl(table: &str, args: &[&str]) -> Run {
-    let out = Command::new(bin("poolctl"))
-        .args(args)
-        .env("TABLE_NAME", table)
+    run("poolctl", args, |cmd| {
+        cmd.env("TABLE_NAME", table);
+    })
+    .0
+}
+
+/// Runs the workspace binary `name <args>` to its end, its command first changed by
+/// `configure` (environment), and how long it took; killed and failed after [`PATIENCE`].
+pub fn run(name: &str, args: &[&str], configure: impl FnOnce(&mut Command)) -> (Run, Duration) {
+    let mut cmd = Command::new(bin(name));
+    cmd.args(args)
         .stdin(Stdio::null())
-        .output()
-        .expect("run poolctl");
-    Run {
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    configure(&mut cmd);
+    let started = Instant::now();
+    let child = cmd.spawn().unwrap_or_else(|e| panic!("start {name}: {e}"));
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let out = match rx.recv_timeout(PATIENCE) {
+        Ok(out) => out.unwrap_or_else(|e| panic!("wait for {name}: {e}")),
+        Err(_) => {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            panic!("{name} {args:?} did not exit within {PATIENCE:?}");
+        }
+    };
+    let took = started.elapsed();
+    let run = Run {
         status: out.status,
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    };
+    (run, took)
 }
 
 /// A running `local-api` process on an ephemeral loopback port (`PORT=0`).
@@ -154,10 +181,15 @@ pub struct Stopped {
 const PATIENCE: Duration = Duration::from_secs(60);
 
 impl LocalApi {
-    /// Starts `local-api` with `env` added; with `table: None` it runs the embedded default
-    /// (the test command's `TABLE_NAME` is removed), else on that DynamoDB table. Returns once
-    /// it printed `listening on`.
+    /// Starts `local-api`: with `table: None` it runs the embedded default (the test command's
+    /// `TABLE_NAME` is removed), else on that DynamoDB table. Returns once it printed
+    /// `listening on`.
     pub fn start(table: Option<&str>) -> Self {
+        Self::start_with(table, |_| {})
+    }
+
+    /// [`LocalApi::start`] with its command first changed by `configure` (environment).
+    pub fn start_with(table: Option<&str>, configure: impl FnOnce(&mut Command)) -> Self {
         let mut cmd = Command::new(bin("local-api"));
         cmd.env("PORT", "0")
             .stdin(Stdio::null())
@@ -167,6 +199,7 @@ impl LocalApi {
             Some(t) => cmd.env("TABLE_NAME", t),
             None => cmd.env_remove("TABLE_NAME"),
         };
+        configure(&mut cmd);
         let mut child = cmd.spawn().expect("start local-api");
 
         // Both pipes are drained for the process's whole life, so it never blocks on a full pipe.

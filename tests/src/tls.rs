@@ -9,14 +9,13 @@
 //! handshakes that completed and keeps the errors of those that did not.
 //!
 //! The proxy runs on a thread and runtime of its own, so a test may block on a child process
-//! (`poolctl`) while the proxy serves that process. The helpers here run the binaries with
-//! extra environment ([`crate::processes`] runs them with the test command's environment).
+//! (`poolctl`) while the proxy serves that process. [`environment`] gives the binaries that
+//! [`crate::processes`] starts the variables of a test.
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -29,8 +28,6 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs
 use tokio_rustls::rustls::{crypto::aws_lc_rs, ServerConfig};
 use tokio_rustls::TlsAcceptor;
 use uuid::Uuid;
-
-use crate::processes::{bin, Run};
 
 /// Variables of the test command's environment that would change which roots or which route
 /// the client under test uses; removed from every child this module starts.
@@ -256,142 +253,15 @@ impl Drop for TlsProxy {
     }
 }
 
-/// `cmd` with the variables in [`CLEARED`] removed and `env` set.
-fn with_env(mut cmd: Command, env: &[(&str, &str)]) -> Command {
-    for k in CLEARED {
-        cmd.env_remove(k);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd
-}
-
-/// How long a process gets to exit or to start listening.
-const PATIENCE: Duration = Duration::from_secs(60);
-
-/// Runs `bin_name <args>` with `env` to its end (killed after [`PATIENCE`]), and how long it took.
-pub fn run(bin_name: &str, args: &[&str], env: &[(&str, &str)]) -> (Run, Duration) {
-    let mut cmd = with_env(Command::new(bin(bin_name)), env);
-    cmd.args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let started = Instant::now();
-    let child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("start {bin_name}: {e}"));
-    let pid = child.id();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    let out = match rx.recv_timeout(PATIENCE) {
-        Ok(out) => out.unwrap_or_else(|e| panic!("wait for {bin_name}: {e}")),
-        Err(_) => {
-            let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .status();
-            panic!("{bin_name} {args:?} did not exit within {PATIENCE:?}");
+/// For [`crate::processes::run`] and [`crate::processes::LocalApi::start_with`]: the variables in
+/// [`CLEARED`] removed and `env` set.
+pub fn environment<'a>(env: &'a [(&'a str, &'a str)]) -> impl FnOnce(&mut Command) + 'a {
+    move |cmd| {
+        for k in CLEARED {
+            cmd.env_remove(k);
         }
-    };
-    let took = started.elapsed();
-    let run = Run {
-        status: out.status,
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    (run, took)
-}
-
-/// A running `local-api` on an ephemeral loopback port, on a DynamoDB table, with extra
-/// environment.
-pub struct Server {
-    child: Child,
-    /// `http://127.0.0.1:<port>`.
-    pub base_url: String,
-    stderr: Arc<Mutex<String>>,
-    _stdout: Receiver<String>,
-}
-
-impl Server {
-    /// Starts `local-api` on `table` with `env`; returns once it printed `listening on`.
-    pub fn start(table: &str, env: &[(&str, &str)]) -> Self {
-        let mut cmd = with_env(Command::new(bin("local-api")), env);
-        cmd.env("PORT", "0")
-            .env("TABLE_NAME", table)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("start local-api");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut err_pipe = child.stderr.take().expect("stderr");
-        let sink = stderr.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = err_pipe.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        let (tx, rx) = mpsc::channel();
-        let out_pipe = child.stdout.take().expect("stdout");
-        std::thread::spawn(move || {
-            for line in BufReader::new(out_pipe).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let deadline = Instant::now() + PATIENCE;
-        let base_url = loop {
-            match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                Ok(line) => {
-                    if let Some(url) = line.strip_prefix("listening on ") {
-                        break url.trim().to_owned();
-                    }
-                }
-                Err(e) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    let why = match e {
-                        RecvTimeoutError::Timeout => "did not print `listening on` in time",
-                        RecvTimeoutError::Disconnected => "exited before `listening on`",
-                    };
-                    panic!(
-                        "local-api {why}; stderr:\n{}",
-                        stderr.lock().unwrap_or_else(|p| p.into_inner())
-                    );
-                }
-            }
-        };
-        Self {
-            child,
-            base_url,
-            stderr,
-            _stdout: rx,
-        }
-    }
-
-    /// What it wrote on stderr so far.
-    pub fn stderr(&self) -> String {
-        self.stderr
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
+        for (k, v) in env {
+            cmd.env(k, v);
         }
     }
 }

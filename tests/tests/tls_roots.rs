@@ -16,7 +16,8 @@
 use std::time::{Duration, Instant};
 
 use pool_tests::http_client::HttpCall;
-use pool_tests::tls::{run, Server, TestCa, TlsProxy};
+use pool_tests::processes::{run, LocalApi};
+use pool_tests::tls::{environment, TestCa, TlsProxy};
 use pool_tests::{assert_a_error, assert_m_error, dynamo, seed, Reply};
 use serde_json::json;
 use shared::store::Store;
@@ -83,7 +84,7 @@ async fn poolctl_creates_a_table_through_tls(roots: Option<&str>) {
     let mut env = env(&ca, &url, roots);
     env.push(("TABLE_NAME", &table));
 
-    let (out, took) = run("poolctl", &["table", "create"], &env);
+    let (out, took) = run("poolctl", &["table", "create"], environment(&env));
     eprintln!("poolctl TLS_ROOTS={roots:?}: {:?} in {took:?}", out.status);
     assert_eq!(out.ok()["table"], table.as_str(), "{out:?}");
     assert!(
@@ -115,7 +116,7 @@ async fn poolctl_with_tls_roots_amazon_refuses_the_certificate_and_changes_nothi
     let mut env = env(&ca, &url, Some("amazon"));
     env.push(("TABLE_NAME", &table));
 
-    let (out, took) = run("poolctl", &["table", "create"], &env);
+    let (out, took) = run("poolctl", &["table", "create"], environment(&env));
     eprintln!("poolctl TLS_ROOTS=amazon: {:?} in {took:?}", out.status);
     eprintln!("poolctl stderr: {}", out.stderr);
     proxy.settle();
@@ -199,7 +200,10 @@ async fn local_api_trusts_only_the_amazon_roots_by_default_and_answers_503() {
     let ca = TestCa::new();
     let proxy = TlsProxy::start(&ca, &dynamo::endpoint());
     let url = proxy.url();
-    let api = Server::start(&dynamo::table_name(), &env(&ca, &url, None));
+    let api = LocalApi::start_with(
+        Some(&dynamo::table_name()),
+        environment(&env(&ca, &url, None)),
+    );
 
     let (r, took) = put(&api.base_url, &s, "Refused").await;
     eprintln!("local-api default roots, PUT: {} in {took:?}", r.status);
@@ -241,7 +245,10 @@ async fn local_api_with_tls_roots_system_trusts_the_ca_in_ssl_cert_file() {
     let ca = TestCa::new();
     let proxy = TlsProxy::start(&ca, &dynamo::endpoint());
     let url = proxy.url();
-    let api = Server::start(&dynamo::table_name(), &env(&ca, &url, Some("system")));
+    let api = LocalApi::start_with(
+        Some(&dynamo::table_name()),
+        environment(&env(&ca, &url, Some("system"))),
+    );
 
     let (r, took) = put(&api.base_url, &s, "Through TLS").await;
     eprintln!("local-api TLS_ROOTS=system, PUT: {} in {took:?}", r.status);
@@ -278,14 +285,14 @@ async fn an_unknown_tls_roots_value_stops_both_binaries_at_startup() {
     let refusal = "TLS_ROOTS=\"bogus\" is not a choice: use \"amazon\" (Amazon Trust Services \
                    roots, embedded) or \"system\" (the system's roots)";
 
-    let (out, _) = run("poolctl", &["table", "create"], &env);
+    let (out, _) = run("poolctl", &["table", "create"], environment(&env));
     eprintln!("poolctl TLS_ROOTS=bogus: {:?} {:?}", out.status, out.stderr);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert_eq!(out.stderr, format!("poolctl: error: {refusal}\n"));
     assert!(out.stdout.is_empty(), "{out:?}");
 
     env.push(("PORT", "0"));
-    let (out, _) = run("local-api", &[], &env);
+    let (out, _) = run("local-api", &[], environment(&env));
     eprintln!(
         "local-api TLS_ROOTS=bogus: {:?} {:?}",
         out.status, out.stderr
