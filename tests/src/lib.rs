@@ -4,6 +4,7 @@
 pub mod contract;
 pub mod demo;
 pub mod dynamo;
+pub mod endpoint;
 pub mod events;
 pub mod faults;
 pub mod http_client;

@@ -4,71 +4,21 @@
 
 use std::sync::Arc;
 
-use pool_tests::events::{Call, Gateway, BOTH};
-use pool_tests::{assert_common, assert_m_error, seed, store, Backend, Reply, BACKENDS};
+use pool_tests::endpoint::{self, Contact};
+use pool_tests::events::{Call, Gateway};
+use pool_tests::{assert_common, assert_m_error, seed, BACKENDS};
 use serde_json::{json, Value};
-use shared::auth::{KeyStatus, SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
+use shared::auth::{SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
 use shared::clock::Timestamp;
-use shared::domain::contact_pool::ContactPool;
-use shared::pipeline::Services;
-use shared::store::faulty::{FailOn, Fault, FaultyStore};
-use shared::store::memory::MemoryStore;
-use shared::store::Store;
-use update_contact_pool::{handle, ROUTE};
+use shared::store::faulty::{FailOn, Fault};
+use update_contact_pool::ROUTE;
 use uuid::Uuid;
 
-struct Env {
-    svc: Services,
-    store: Arc<dyn Store>,
-    org: Uuid,
-    key: String,
-    pool: ContactPool,
-}
-
-async fn env(b: Backend) -> Env {
-    let store = store(b).await;
-    let org = Uuid::new_v4();
-    let key = seed::key(store.as_ref(), org, &[SCOPE_POOLS_WRITE]).await;
-    let pool = seed::stored_contact_pool(store.as_ref(), org).await;
-    Env {
-        svc: Services::new(store.clone()),
-        store,
-        org,
-        key,
-        pool,
-    }
-}
-
-impl Env {
-    fn call(&self) -> Call {
-        Call::to(&ROUTE, &self.pool.id.to_string()).bearer(&self.key)
-    }
-
-    async fn send(&self, call: &Call, gw: Gateway) -> Reply {
-        Reply::from_response(handle(call.request(gw), &self.svc).await)
-    }
-
-    async fn stored(&self) -> ContactPool {
-        self.store
-            .get_contact_pool(self.org, self.pool.id)
-            .await
-            .unwrap()
-    }
-}
-
-/// Every combination of store and gateway.
-async fn each(mut f: impl AsyncFnMut(&Env, Gateway)) {
-    for b in BACKENDS {
-        for gw in BOTH {
-            let e = env(b).await;
-            f(&e, gw).await;
-        }
-    }
-}
+type Env = endpoint::Env<Contact>;
 
 #[tokio::test]
 async fn a_full_update_answers_200_with_the_new_pool() {
-    each(async |e, gw| {
+    Env::each(async |e, gw| {
         let body = json!({"name": "  Gold leads  ", "description": "VIP", "type": "Parallel",
             "max_parallel_items": 20, "max_retries": 5, "is_active": false});
         let r = e.send(&e.call().json(&body), gw).await;
@@ -102,7 +52,7 @@ async fn a_full_update_answers_200_with_the_new_pool() {
 
 #[tokio::test]
 async fn an_empty_object_returns_the_pool_unchanged() {
-    each(async |e, gw| {
+    Env::each(async |e, gw| {
         let r = e.send(&e.call().json(&json!({})), gw).await;
         assert_eq!(r.status, 200, "{r:?}");
         assert_eq!(r.body["data"]["updated_at"], "2026-01-02T03:04:05Z");
@@ -115,7 +65,7 @@ async fn an_empty_object_returns_the_pool_unchanged() {
 
 #[tokio::test]
 async fn null_description_clears_it() {
-    each(async |e, gw| {
+    Env::each(async |e, gw| {
         let r = e
             .send(&e.call().json(&json!({"description": null})), gw)
             .await;
@@ -128,8 +78,8 @@ async fn null_description_clears_it() {
 
 #[tokio::test]
 async fn malformed_bodies_are_400_invalid_json() {
-    each(async |e, gw| {
-        for body in [
+    Env::each(async |e, gw| {
+        let bodies = [
             &b"{"[..],
             b"[1,2]",
             b"\"text\"",
@@ -138,65 +88,28 @@ async fn malformed_bodies_are_400_invalid_json() {
             b"{} trailing",
             b"\xef\xbb\xbf{}",
             b"{\"name\":\"\xff\xfe\"}",
-        ] {
-            let call = e
-                .call()
-                .header("Content-Type", "application/json")
-                .raw_body(body);
-            let r = e.send(&call, gw).await;
-            assert_m_error(&r, 400, "INVALID_JSON", "Malformed JSON body");
-        }
-        let no_body = e
-            .send(&e.call().header("Content-Type", "application/json"), gw)
+            b"",
+        ];
+        e.assert_malformed_bodies_refused(gw, &bodies, "INVALID_JSON", "Malformed JSON body")
             .await;
-        assert_m_error(&no_body, 400, "INVALID_JSON", "Malformed JSON body");
-        let empty = e
-            .call()
-            .header("Content-Type", "application/json")
-            .raw_body("");
-        assert_m_error(
-            &e.send(&empty, gw).await,
-            400,
-            "INVALID_JSON",
-            "Malformed JSON body",
-        );
-        assert_eq!(e.stored().await, e.pool);
     })
     .await;
 }
 
 #[tokio::test]
 async fn missing_credentials_are_401_missing_auth_token() {
-    each(async |e, gw| {
-        let call = Call::to(&ROUTE, &e.pool.id.to_string()).json(&json!({"name": "Nope"}));
-        let r = e.send(&call, gw).await;
-        assert_m_error(&r, 401, "MISSING_AUTH_TOKEN", "Authentication required");
-        assert_eq!(r.header("www-authenticate"), Some("Bearer"));
-        assert_eq!(e.stored().await, e.pool);
+    Env::each(async |e, gw| {
+        let calls = [e.call_without_key()];
+        e.assert_unauthenticated(gw, calls, "MISSING_AUTH_TOKEN", "Authentication required")
+            .await;
     })
     .await;
 }
 
 #[tokio::test]
 async fn bad_unknown_revoked_and_expired_keys_are_401_invalid_auth_token() {
-    each(async |e, gw| {
-        let past = Timestamp::parse("2020-01-01T00:00:00Z");
-        let revoked = seed::key_with(
-            e.store.as_ref(),
-            e.org,
-            &[SCOPE_POOLS_WRITE],
-            KeyStatus::Revoked,
-            None,
-        )
-        .await;
-        let expired = seed::key_with(
-            e.store.as_ref(),
-            e.org,
-            &[SCOPE_POOLS_WRITE],
-            KeyStatus::Active,
-            past,
-        )
-        .await;
+    Env::each(async |e, gw| {
+        let [revoked, expired] = e.revoked_and_expired_keys().await;
         let id = e.pool.id.to_string();
         let calls = [
             Call::to(&ROUTE, &id).bearer(&revoked),
@@ -206,46 +119,36 @@ async fn bad_unknown_revoked_and_expired_keys_are_401_invalid_auth_token() {
             Call::to(&ROUTE, &id).header("Authorization", "Bearer"),
             Call::to(&ROUTE, &id).header("Authorization", &format!("Bearer {} extra", e.key)),
         ];
-        for call in calls {
-            let r = e.send(&call.json(&json!({"name": "Nope"})), gw).await;
-            assert_m_error(
-                &r,
-                401,
+        let replies = e
+            .assert_unauthenticated(
+                gw,
+                calls,
                 "INVALID_AUTH_TOKEN",
                 "Invalid authentication token",
-            );
-            assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+            )
+            .await;
+        for r in replies {
             assert!(
                 !r.body.to_string().contains("revoked") && !r.body.to_string().contains("expired")
             );
         }
-        assert_eq!(e.stored().await, e.pool);
     })
     .await;
 }
 
 #[tokio::test]
 async fn a_key_without_the_scope_is_403() {
-    each(async |e, gw| {
-        let admin = seed::key(e.store.as_ref(), e.org, &[SCOPE_ORG_ADMIN_WRITE]).await;
-        let call = Call::to(&ROUTE, &e.pool.id.to_string())
-            .bearer(&admin)
-            .json(&json!({"name": "Nope"}));
-        let r = e.send(&call, gw).await;
-        assert_m_error(
-            &r,
-            403,
-            "INSUFFICIENT_PERMISSIONS",
-            "Insufficient permissions",
-        );
-        assert_eq!(e.stored().await, e.pool);
-    })
+    endpoint::a_key_without_the_scope_is_403::<Contact>(
+        SCOPE_ORG_ADMIN_WRITE,
+        "INSUFFICIENT_PERMISSIONS",
+        "Insufficient permissions",
+    )
     .await;
 }
 
 #[tokio::test]
 async fn unknown_ids_and_non_uuid_paths_are_404() {
-    each(async |e, gw| {
+    Env::each(async |e, gw| {
         for id in [
             Uuid::new_v4().to_string(),
             "not-a-uuid".into(),
@@ -263,7 +166,7 @@ async fn unknown_ids_and_non_uuid_paths_are_404() {
 
 #[tokio::test]
 async fn another_organizations_pool_is_404_and_unchanged() {
-    each(async |e, gw| {
+    Env::each(async |e, gw| {
         let intruder = seed::key(e.store.as_ref(), Uuid::new_v4(), &[SCOPE_POOLS_WRITE]).await;
         for body in [json!({"name": "Hijacked"}), json!({})] {
             let call = Call::to(&ROUTE, &e.pool.id.to_string())
@@ -286,47 +189,27 @@ async fn another_organizations_pool_is_404_and_unchanged() {
 
 #[tokio::test]
 async fn other_methods_are_405_with_allow() {
-    each(async |e, gw| {
-        for m in ["GET", "POST", "PATCH", "DELETE"] {
-            let r = e.send(&e.call().method(m).json(&json!({})), gw).await;
-            assert_m_error(&r, 405, "METHOD_NOT_ALLOWED", "Method not allowed");
-            assert_eq!(r.header("allow"), Some("PUT"));
-        }
-    })
-    .await;
+    endpoint::other_methods_are_405_with_allow::<Contact>("PUT", "Method not allowed").await;
 }
 
 #[tokio::test]
 async fn a_stale_if_match_is_412_and_changes_nothing() {
-    each(async |e, gw| {
-        for tag in [
+    Env::each(async |e, gw| {
+        let stale = [
             format!("\"{}\"", e.pool.version + 1),
             format!("W/\"{}\"", e.pool.version),
             "garbage".into(),
-        ] {
-            for body in [json!({"name": "Stale"}), json!({})] {
-                let r = e
-                    .send(&e.call().header("If-Match", &tag).json(&body), gw)
-                    .await;
-                assert_m_error(
-                    &r,
-                    412,
-                    "PRECONDITION_FAILED",
-                    "Pool has changed since it was read",
-                );
-            }
-        }
-        assert_eq!(e.stored().await, e.pool);
-        let fresh = format!("\"{}\"", e.pool.version);
-        let r = e
-            .send(
-                &e.call()
-                    .header("If-Match", &fresh)
-                    .json(&json!({"name": "Fresh"})),
-                gw,
-            )
-            .await;
-        assert_eq!(r.status, 200, "{r:?}");
+        ];
+        let bodies = [json!({"name": "Stale"}), json!({})];
+        let fresh = json!({"name": "Fresh"});
+        e.assert_if_match_checked(
+            gw,
+            &stale,
+            &bodies,
+            &fresh,
+            "Pool has changed since it was read",
+        )
+        .await;
         let star = e
             .send(
                 &e.call()
@@ -343,7 +226,7 @@ async fn a_stale_if_match_is_412_and_changes_nothing() {
 
 #[tokio::test]
 async fn a_body_over_64_kib_is_413() {
-    each(async |e, gw| {
+    Env::each(async |e, gw| {
         let big = json!({"description": "x".repeat(64 * 1024)});
         let r = e.send(&e.call().json(&big), gw).await;
         assert_m_error(&r, 413, "PAYLOAD_TOO_LARGE", "Request body too large");
@@ -354,7 +237,7 @@ async fn a_body_over_64_kib_is_413() {
 
 #[tokio::test]
 async fn a_non_json_content_type_is_415() {
-    each(async |e, gw| {
+    Env::each(async |e, gw| {
         for ct in [
             Some("text/plain"),
             Some("application/x-www-form-urlencoded"),
@@ -384,7 +267,7 @@ async fn a_non_json_content_type_is_415() {
 
 #[tokio::test]
 async fn every_validation_error_is_reported_at_once_as_422() {
-    each(async |e, gw| {
+    Env::each(async |e, gw| {
         let body = json!({"is_active": "yes", "uuid": "x", "name": "ab", "max_parallel_items": 101,
             "type": "fifo", "max_retries": 1.5, "description": 7, "contacts_count": 0,
             "created_at": "x", "updated_at": "y"});
@@ -415,7 +298,7 @@ async fn every_validation_error_is_reported_at_once_as_422() {
 
 #[tokio::test]
 async fn checks_run_in_the_contracts_order() {
-    each(async |e, gw| {
+    Env::each(async |e, gw| {
         let id = e.pool.id.to_string();
         let no_scope = seed::key(e.store.as_ref(), e.org, &[]).await;
         let cases: Vec<(Call, u16)> = vec![
@@ -475,7 +358,7 @@ async fn checks_run_in_the_contracts_order() {
 
 #[tokio::test]
 async fn the_raw_path_names_the_pool_when_path_parameters_are_absent() {
-    each(async |e, gw| {
+    Env::each(async |e, gw| {
         let id = e.pool.id.to_string();
         let direct = e
             .call()
@@ -515,7 +398,7 @@ async fn the_raw_path_names_the_pool_when_path_parameters_are_absent() {
 
 #[tokio::test]
 async fn base64_encoded_bodies_are_read() {
-    each(async |e, gw| {
+    Env::each(async |e, gw| {
         // Not UTF-8, so the event carries it base64-encoded: a 400, not a crash.
         let call = e
             .call()
@@ -527,75 +410,55 @@ async fn base64_encoded_bodies_are_read() {
     .await;
 }
 
-async fn faulty(on: FailOn, fault: Fault) -> (Services, String, Uuid) {
-    let inner = MemoryStore::new();
-    let org = Uuid::new_v4();
-    let key = seed::key(&inner, org, &[SCOPE_POOLS_WRITE]).await;
-    let pool = seed::stored_contact_pool(&inner, org).await;
-    let svc = Services::new(Arc::new(FaultyStore::new(inner, on, fault)));
-    (svc, key, pool.id)
-}
-
-async fn send_to(svc: &Services, key: &str, id: Uuid, body: Value, gw: Gateway) -> Reply {
-    let call = Call::to(&ROUTE, &id.to_string()).bearer(key).json(&body);
-    Reply::from_response(handle(call.request(gw), svc).await)
-}
-
 #[tokio::test]
 async fn persistent_contention_is_409_conflict() {
-    for gw in BOTH {
-        let (svc, key, id) = faulty(FailOn::Pools, Fault::Conflict).await;
-        let r = send_to(&svc, &key, id, json!({"name": "Busy"}), gw).await;
-        assert_m_error(&r, 409, "CONFLICT", "Pool was modified concurrently; retry");
-    }
+    endpoint::persistent_contention_is_409::<Contact>(
+        json!({"name": "Busy"}),
+        "CONFLICT",
+        "Pool was modified concurrently; retry",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn an_unexpected_store_failure_is_500_without_detail() {
-    for gw in BOTH {
-        for on in [FailOn::Auth, FailOn::Pools] {
-            let (svc, key, id) = faulty(on, Fault::Internal).await;
-            for body in [json!({"name": "Boom"}), json!({})] {
-                let r = send_to(&svc, &key, id, body, gw).await;
-                assert_m_error(&r, 500, "INTERNAL_ERROR", "Internal server error");
-                assert!(!r.body.to_string().contains("secret"), "{r:?}");
-            }
-        }
-    }
+    endpoint::an_unexpected_store_failure_is_500_without_detail::<Contact>(
+        &[json!({"name": "Boom"}), json!({})],
+        "INTERNAL_ERROR",
+        "Internal server error",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn an_unavailable_store_is_503_with_retry_after() {
-    for gw in BOTH {
-        for on in [FailOn::Auth, FailOn::Pools] {
-            let (svc, key, id) = faulty(on, Fault::Unavailable).await;
-            let r = send_to(&svc, &key, id, json!({"name": "Later"}), gw).await;
-            assert_m_error(
-                &r,
-                503,
-                "SERVICE_UNAVAILABLE",
-                "Service temporarily unavailable",
-            );
-            assert_eq!(r.header("retry-after"), Some("1"));
-        }
-    }
+    endpoint::an_unavailable_store_is_503_with_retry_after::<Contact>(
+        json!({"name": "Later"}),
+        "SERVICE_UNAVAILABLE",
+        "Service temporarily unavailable",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_non_uuid_id_is_404_without_a_store_call() {
     // Pool reads fail on purpose: a 404 (not a 503) proves none was made.
-    let (svc, key, _) = faulty(FailOn::Pools, Fault::Unavailable).await;
-    let r = send_to(&svc, &key, Uuid::nil(), json!({}), Gateway::HttpV2).await;
+    let e = Env::faulty(FailOn::Pools, Fault::Unavailable).await;
+    let r = e
+        .send(&e.call_on(Uuid::nil()).json(&json!({})), Gateway::HttpV2)
+        .await;
     assert_eq!(r.status, 503, "a UUID does reach the store");
-    let call = Call::to(&ROUTE, "not-a-uuid").bearer(&key).json(&json!({}));
-    let r = Reply::from_response(handle(call.request(Gateway::HttpV2), &svc).await);
+    let call = Call::to(&ROUTE, "not-a-uuid")
+        .bearer(&e.key)
+        .json(&json!({}));
+    let r = e.send(&call, Gateway::HttpV2).await;
     assert_m_error(&r, 404, "NOT_FOUND", "Pool not found");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_concurrent_updates_with_one_if_match_let_exactly_one_through() {
     for b in BACKENDS {
-        let e = Arc::new(env(b).await);
+        let e = Arc::new(Env::new(b).await);
         let tag = format!("\"{}\"", e.pool.version);
         let tasks: Vec<_> = (0..20)
             .map(|i| {

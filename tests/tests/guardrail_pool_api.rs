@@ -2,76 +2,21 @@
 //! HTTP API (v2) events, on the in-memory store and on DynamoDB Local: every row of API.md §3's
 //! error table, the field rules at their bounds, and the success paths.
 
-use std::sync::Arc;
-
-use patch_guardrail_pool::{handle, ROUTE};
+use patch_guardrail_pool::ROUTE;
 use pool_tests::contract::{claims_of, problems_of};
-use pool_tests::events::{Call, Gateway, BOTH};
-use pool_tests::{assert_a_error, assert_common, seed, store, Backend, Reply, BACKENDS};
+use pool_tests::endpoint::{self, Guardrail};
+use pool_tests::events::Call;
+use pool_tests::{assert_a_error, assert_common, seed, Reply};
 use serde_json::{json, Value};
-use shared::auth::{KeyStatus, SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
-use shared::clock::Timestamp;
+use shared::auth::{SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
 use shared::domain::guardrail_pool::GuardrailPool;
-use shared::pipeline::Services;
-use shared::store::faulty::{FailOn, Fault, FaultyStore};
-use shared::store::memory::MemoryStore;
-use shared::store::Store;
 use uuid::Uuid;
 
-struct Env {
-    svc: Services,
-    store: Arc<dyn Store>,
-    org: Uuid,
-    key: String,
-    pool: GuardrailPool,
-}
+type Env = endpoint::Env<Guardrail>;
 
-async fn env(b: Backend) -> Env {
-    let store = store(b).await;
-    let org = Uuid::new_v4();
-    let key = seed::key(store.as_ref(), org, &[SCOPE_ORG_ADMIN_WRITE]).await;
-    let pool = seed::stored_guardrail_pool(store.as_ref(), org, &seed::fresh_slug("main")).await;
-    Env {
-        svc: Services::new(store.clone()),
-        store,
-        org,
-        key,
-        pool,
-    }
-}
-
-impl Env {
-    fn call(&self) -> Call {
-        self.call_on(self.pool.id)
-    }
-
-    fn call_on(&self, id: Uuid) -> Call {
-        Call::to(&ROUTE, &id.to_string()).bearer(&self.key)
-    }
-
-    async fn send(&self, call: &Call, gw: Gateway) -> Reply {
-        Reply::from_response(handle(call.request(gw), &self.svc).await)
-    }
-
-    async fn stored(&self) -> GuardrailPool {
-        self.store
-            .get_guardrail_pool(self.org, self.pool.id)
-            .await
-            .unwrap()
-    }
-
-    async fn another_pool(&self, prefix: &str) -> GuardrailPool {
-        seed::stored_guardrail_pool(self.store.as_ref(), self.org, &seed::fresh_slug(prefix)).await
-    }
-}
-
-async fn each(mut f: impl AsyncFnMut(&Env, Gateway)) {
-    for b in BACKENDS {
-        for gw in BOTH {
-            let e = env(b).await;
-            f(&e, gw).await;
-        }
-    }
+/// Another pool of the organization, its slug starting with `prefix`.
+async fn another_pool(e: &Env, prefix: &str) -> GuardrailPool {
+    seed::stored_guardrail_pool(e.store.as_ref(), e.org, &seed::fresh_slug(prefix)).await
 }
 
 fn assert_data_is(r: &Reply, p: &GuardrailPool) {
@@ -88,7 +33,7 @@ fn assert_data_is(r: &Reply, p: &GuardrailPool) {
 
 #[tokio::test]
 async fn a_rename_changes_only_the_name() {
-    each(async |e, gw| {
+    Env::each(async |e, gw| {
         let r = e
             .send(&e.call().json(&json!({"name": "  Renamed pool "})), gw)
             .await;
@@ -110,7 +55,7 @@ async fn a_rename_changes_only_the_name() {
 
 #[tokio::test]
 async fn a_slug_change_moves_the_claim() {
-    each(async |e, gw| {
+    Env::each(async |e, gw| {
         let slug = seed::fresh_slug("new");
         let r = e
             .send(&e.call().json(&json!({"slug": slug, "name": "Both"})), gw)
@@ -132,7 +77,7 @@ async fn a_slug_change_moves_the_claim() {
 
 #[tokio::test]
 async fn an_empty_object_or_the_same_slug_writes_nothing() {
-    each(async |e, gw| {
+    Env::each(async |e, gw| {
         for body in [json!({}), json!({"slug": e.pool.slug})] {
             let r = e.send(&e.call().json(&body), gw).await;
             assert_data_is(&r, &e.pool);
@@ -144,8 +89,8 @@ async fn an_empty_object_or_the_same_slug_writes_nothing() {
 
 #[tokio::test]
 async fn a_slug_given_up_is_claimable_at_once_and_other_organizations_may_share_it() {
-    each(async |e, gw| {
-        let other = e.another_pool("other").await;
+    Env::each(async |e, gw| {
+        let other = another_pool(e, "other").await;
         let moved = e
             .send(
                 &e.call().json(&json!({"slug": seed::fresh_slug("moved")})),
@@ -176,37 +121,27 @@ async fn a_slug_given_up_is_claimable_at_once_and_other_organizations_may_share_
 
 #[tokio::test]
 async fn malformed_bodies_are_400_invalid_input() {
-    each(async |e, gw| {
-        for body in [
+    Env::each(async |e, gw| {
+        let bodies = [
             &b"{"[..],
             b"[]",
             b"42",
             b"{\"slug\":\"a\",\"slug\":\"b\"}",
             b"{}{}",
-        ] {
-            let call = e
-                .call()
-                .header("Content-Type", "application/json")
-                .raw_body(body);
-            let r = e.send(&call, gw).await;
-            assert_a_error(&r, 400, "INVALID_INPUT", "invalid input");
+        ];
+        let replies = e
+            .assert_malformed_bodies_refused(gw, &bodies, "INVALID_INPUT", "invalid input")
+            .await;
+        for r in replies {
             assert!(r.body["error"]["details"].is_object(), "{r:?}");
         }
-        let empty = e.call().header("Content-Type", "application/json");
-        assert_a_error(
-            &e.send(&empty, gw).await,
-            400,
-            "INVALID_INPUT",
-            "invalid input",
-        );
-        assert_eq!(e.stored().await, e.pool);
     })
     .await;
 }
 
 #[tokio::test]
 async fn the_brand_is_immutable_and_other_fields_unsupported() {
-    each(async |e, gw| {
+    Env::each(async |e, gw| {
         let r = e
             .send(
                 &e.call()
@@ -245,48 +180,39 @@ async fn the_brand_is_immutable_and_other_fields_unsupported() {
 
 #[tokio::test]
 async fn missing_or_bad_credentials_are_401() {
-    each(async |e, gw| {
-        let past = Timestamp::parse("2020-01-01T00:00:00Z");
-        let scopes = [SCOPE_ORG_ADMIN_WRITE];
-        let revoked =
-            seed::key_with(e.store.as_ref(), e.org, &scopes, KeyStatus::Revoked, None).await;
-        let expired =
-            seed::key_with(e.store.as_ref(), e.org, &scopes, KeyStatus::Active, past).await;
+    Env::each(async |e, gw| {
+        let [revoked, expired] = e.revoked_and_expired_keys().await;
         let id = e.pool.id.to_string();
-        for call in [
+        let calls = [
             Call::to(&ROUTE, &id),
             Call::to(&ROUTE, &id).bearer(&revoked),
             Call::to(&ROUTE, &id).bearer(&expired),
             Call::to(&ROUTE, &id).bearer("am_live_unknown"),
             Call::to(&ROUTE, &id).header("Authorization", "Token abc"),
-        ] {
-            let r = e.send(&call.json(&json!({"name": "Nope"})), gw).await;
-            assert_a_error(&r, 401, "UNAUTHORIZED", "authentication failed");
-            assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+        ];
+        let replies = e
+            .assert_unauthenticated(gw, calls, "UNAUTHORIZED", "authentication failed")
+            .await;
+        for r in replies {
             assert!(r.body["error"].get("details").is_none());
         }
-        assert_eq!(e.stored().await, e.pool);
     })
     .await;
 }
 
 #[tokio::test]
 async fn a_key_without_the_scope_is_403() {
-    each(async |e, gw| {
-        let key = seed::key(e.store.as_ref(), e.org, &[SCOPE_POOLS_WRITE]).await;
-        let call = Call::to(&ROUTE, &e.pool.id.to_string())
-            .bearer(&key)
-            .json(&json!({"name": "Nope"}));
-        let r = e.send(&call, gw).await;
-        assert_a_error(&r, 403, "FORBIDDEN", "missing required scope");
-        assert_eq!(e.stored().await, e.pool);
-    })
+    endpoint::a_key_without_the_scope_is_403::<Guardrail>(
+        SCOPE_POOLS_WRITE,
+        "FORBIDDEN",
+        "missing required scope",
+    )
     .await;
 }
 
 #[tokio::test]
 async fn unknown_ids_non_uuids_and_other_organizations_are_404_and_change_nothing() {
-    each(async |e, gw| {
+    Env::each(async |e, gw| {
         for id in [Uuid::new_v4().to_string(), "pool-1".into()] {
             let call = Call::to(&ROUTE, &id)
                 .bearer(&e.key)
@@ -317,20 +243,13 @@ async fn unknown_ids_non_uuids_and_other_organizations_are_404_and_change_nothin
 
 #[tokio::test]
 async fn other_methods_are_405_with_allow() {
-    each(async |e, gw| {
-        for m in ["GET", "PUT", "POST", "DELETE"] {
-            let r = e.send(&e.call().method(m).json(&json!({})), gw).await;
-            assert_a_error(&r, 405, "METHOD_NOT_ALLOWED", "method not allowed");
-            assert_eq!(r.header("allow"), Some("PATCH"));
-        }
-    })
-    .await;
+    endpoint::other_methods_are_405_with_allow::<Guardrail>("PATCH", "method not allowed").await;
 }
 
 #[tokio::test]
 async fn a_taken_slug_is_409_and_nothing_of_the_request_is_applied() {
-    each(async |e, gw| {
-        let other = e.another_pool("taken").await;
+    Env::each(async |e, gw| {
+        let other = another_pool(e, "taken").await;
         let r = e
             .send(
                 &e.call()
@@ -355,41 +274,29 @@ async fn a_taken_slug_is_409_and_nothing_of_the_request_is_applied() {
 
 #[tokio::test]
 async fn a_stale_if_match_is_412_and_changes_nothing() {
-    each(async |e, gw| {
-        let stale = format!("\"{}\"", e.pool.version + 1);
-        for body in [
+    Env::each(async |e, gw| {
+        let stale = [format!("\"{}\"", e.pool.version + 1)];
+        let bodies = [
             json!({"name": "Stale"}),
             json!({"slug": seed::fresh_slug("s")}),
             json!({}),
-        ] {
-            let r = e
-                .send(&e.call().header("If-Match", &stale).json(&body), gw)
-                .await;
-            assert_a_error(
-                &r,
-                412,
-                "PRECONDITION_FAILED",
-                "pool has changed since it was read",
-            );
-        }
-        assert_eq!(e.stored().await, e.pool);
-        let fresh = format!("\"{}\"", e.pool.version);
-        let r = e
-            .send(
-                &e.call()
-                    .header("If-Match", &fresh)
-                    .json(&json!({"slug": seed::fresh_slug("f")})),
-                gw,
-            )
-            .await;
-        assert_eq!(r.status, 200, "{r:?}");
+        ];
+        let fresh = json!({"slug": seed::fresh_slug("f")});
+        e.assert_if_match_checked(
+            gw,
+            &stale,
+            &bodies,
+            &fresh,
+            "pool has changed since it was read",
+        )
+        .await;
     })
     .await;
 }
 
 #[tokio::test]
 async fn a_body_over_64_kib_is_413_and_a_non_json_type_415() {
-    each(async |e, gw| {
+    Env::each(async |e, gw| {
         let big = json!({"name": "x".repeat(70_000)});
         let r = e.send(&e.call().json(&big), gw).await;
         assert_a_error(&r, 413, "PAYLOAD_TOO_LARGE", "request body too large");
@@ -408,7 +315,7 @@ async fn a_body_over_64_kib_is_413_and_a_non_json_type_415() {
 
 #[tokio::test]
 async fn names_and_slugs_are_checked_at_their_bounds() {
-    each(async |e, gw| {
+    Env::each(async |e, gw| {
         let ok: [Value; 6] = [
             json!({"name": "x"}),
             json!({"name": "é".repeat(255)}),
@@ -454,7 +361,7 @@ async fn names_and_slugs_are_checked_at_their_bounds() {
 
 #[tokio::test]
 async fn the_raw_path_names_the_pool_when_path_parameters_are_absent() {
-    each(async |e, gw| {
+    Env::each(async |e, gw| {
         let call = e
             .call()
             .without_path_parameters()
@@ -471,53 +378,35 @@ async fn the_raw_path_names_the_pool_when_path_parameters_are_absent() {
     .await;
 }
 
-async fn faulty(on: FailOn, fault: Fault) -> (Services, String, Uuid) {
-    let inner = MemoryStore::new();
-    let org = Uuid::new_v4();
-    let key = seed::key(&inner, org, &[SCOPE_ORG_ADMIN_WRITE]).await;
-    let pool = seed::stored_guardrail_pool(&inner, org, "faulty").await;
-    (
-        Services::new(Arc::new(FaultyStore::new(inner, on, fault))),
-        key,
-        pool.id,
-    )
-}
-
-async fn send_to(svc: &Services, key: &str, id: Uuid, body: Value, gw: Gateway) -> Reply {
-    let call = Call::to(&ROUTE, &id.to_string()).bearer(key).json(&body);
-    Reply::from_response(handle(call.request(gw), svc).await)
-}
-
 #[tokio::test]
 async fn persistent_contention_is_409() {
-    for gw in BOTH {
-        let (svc, key, id) = faulty(FailOn::Pools, Fault::Conflict).await;
-        let r = send_to(&svc, &key, id, json!({"slug": "busy"}), gw).await;
-        assert_a_error(&r, 409, "CONFLICT", "pool was modified concurrently; retry");
+    let replies = endpoint::persistent_contention_is_409::<Guardrail>(
+        json!({"slug": "busy"}),
+        "CONFLICT",
+        "pool was modified concurrently; retry",
+    )
+    .await;
+    for r in replies {
         assert!(r.body["error"]["details"].is_object());
     }
 }
 
 #[tokio::test]
 async fn an_unexpected_store_failure_is_500_without_detail() {
-    for gw in BOTH {
-        for on in [FailOn::Auth, FailOn::Pools] {
-            let (svc, key, id) = faulty(on, Fault::Internal).await;
-            let r = send_to(&svc, &key, id, json!({"name": "Boom"}), gw).await;
-            assert_a_error(&r, 500, "INTERNAL", "internal error");
-            assert!(!r.body.to_string().contains("secret"), "{r:?}");
-        }
-    }
+    endpoint::an_unexpected_store_failure_is_500_without_detail::<Guardrail>(
+        &[json!({"name": "Boom"})],
+        "INTERNAL",
+        "internal error",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn an_unavailable_store_is_503_with_retry_after() {
-    for gw in BOTH {
-        for on in [FailOn::Auth, FailOn::Pools] {
-            let (svc, key, id) = faulty(on, Fault::Unavailable).await;
-            let r = send_to(&svc, &key, id, json!({"slug": "later"}), gw).await;
-            assert_a_error(&r, 503, "UNAVAILABLE", "service temporarily unavailable");
-            assert_eq!(r.header("retry-after"), Some("1"));
-        }
-    }
+    endpoint::an_unavailable_store_is_503_with_retry_after::<Guardrail>(
+        json!({"slug": "later"}),
+        "UNAVAILABLE",
+        "service temporarily unavailable",
+    )
+    .await;
 }
