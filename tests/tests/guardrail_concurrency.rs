@@ -3,31 +3,26 @@
 
 use std::sync::Arc;
 
-use patch_guardrail_pool::{handle, ROUTE};
 use pool_tests::contract::{claims_of, problems_of};
-use pool_tests::events::{Call, Gateway};
-use pool_tests::{seed, store, Reply, BACKENDS};
+use pool_tests::endpoint::{Guardrail, Tenant};
+use pool_tests::events::Gateway;
+use pool_tests::{seed, Reply, BACKENDS};
 use serde_json::json;
-use shared::auth::SCOPE_ORG_ADMIN_WRITE;
 use shared::domain::guardrail_pool::GuardrailPool;
-use shared::pipeline::Services;
-use shared::store::Store;
 use uuid::Uuid;
 
-async fn patch(svc: &Services, key: &str, id: Uuid, body: serde_json::Value) -> Reply {
-    let call = Call::to(&ROUTE, &id.to_string()).bearer(key).json(&body);
-    Reply::from_response(handle(call.request(Gateway::HttpV2), svc).await)
+/// A new organization with a key for `PATCH /v1/guardrails/pools/{id}`, shared by the tasks.
+type Org = Arc<Tenant<Guardrail>>;
+
+async fn patch(t: &Org, id: Uuid, body: serde_json::Value) -> Reply {
+    t.send(&t.call_on(id).json(&body), Gateway::HttpV2).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_pools_claiming_one_slug_yield_one_winner_and_forty_nine_conflicts() {
     for b in BACKENDS {
-        let store: Arc<dyn Store> = store(b).await;
-        let svc = Arc::new(Services::new(store.clone()));
-        let org = Uuid::new_v4();
-        let key: Arc<str> = seed::key(store.as_ref(), org, &[SCOPE_ORG_ADMIN_WRITE])
-            .await
-            .into();
+        let t: Org = Arc::new(Tenant::new(b).await);
+        let (store, org) = (&t.store, t.org);
         let mut pools = Vec::new();
         for i in 0..50 {
             pools.push(
@@ -43,15 +38,15 @@ async fn fifty_pools_claiming_one_slug_yield_one_winner_and_forty_nine_conflicts
         let tasks: Vec<_> = pools
             .iter()
             .map(|p| {
-                let (svc, key, id) = (svc.clone(), key.clone(), p.id);
+                let (t, id) = (t.clone(), p.id);
                 let body = json!({"slug": wanted, "name": format!("winner {id}")});
-                tokio::spawn(async move { patch(&svc, &key, id, body).await })
+                tokio::spawn(async move { patch(&t, id, body).await })
             })
             .collect();
         let mut winners = Vec::new();
         let mut conflicts = 0;
-        for (t, p) in tasks.into_iter().zip(&pools) {
-            let r = t.await.unwrap();
+        for (task, p) in tasks.into_iter().zip(&pools) {
+            let r = task.await.unwrap();
             match r.status {
                 200 => winners.push(p.id),
                 409 => {
@@ -69,7 +64,7 @@ async fn fifty_pools_claiming_one_slug_yield_one_winner_and_forty_nine_conflicts
         assert_eq!((winners.len(), conflicts), (1, 49), "{b:?}");
         let winner = winners[0];
         for p in &pools {
-            let now = store.get_guardrail_pool(org, p.id).await.unwrap();
+            let now = t.read(p.id).await;
             if p.id == winner {
                 assert_eq!(now.slug, wanted);
                 assert_eq!(now.name, format!("winner {}", p.id));
@@ -88,12 +83,8 @@ async fn fifty_pools_claiming_one_slug_yield_one_winner_and_forty_nine_conflicts
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_slug_swaps_never_break_the_slug_index() {
     for b in BACKENDS {
-        let store: Arc<dyn Store> = store(b).await;
-        let svc = Arc::new(Services::new(store.clone()));
-        let org = Uuid::new_v4();
-        let key: Arc<str> = seed::key(store.as_ref(), org, &[SCOPE_ORG_ADMIN_WRITE])
-            .await
-            .into();
+        let t: Org = Arc::new(Tenant::new(b).await);
+        let (store, org) = (&t.store, t.org);
         let slugs = [
             seed::fresh_slug("x"),
             seed::fresh_slug("y"),
@@ -102,7 +93,7 @@ async fn concurrent_slug_swaps_never_break_the_slug_index() {
         let a = seed::stored_guardrail_pool(store.as_ref(), org, &slugs[0]).await;
         let b_pool = seed::stored_guardrail_pool(store.as_ref(), org, &slugs[1]).await;
         for round in 0..40usize {
-            let before: Vec<GuardrailPool> = read_both(&store, org, [a.id, b_pool.id]).await;
+            let before: Vec<GuardrailPool> = read_both(&t, [a.id, b_pool.id]).await;
             // Each round, both pools reach for a slug at once: often each other's (a swap),
             // sometimes the free one, sometimes their own.
             let targets = [
@@ -119,16 +110,16 @@ async fn concurrent_slug_swaps_never_break_the_slug_index() {
                 .zip(targets.clone())
                 .enumerate()
                 .map(|(i, (id, slug))| {
-                    let (svc, key) = (svc.clone(), key.clone());
+                    let t = t.clone();
                     let body = json!({"slug": slug, "name": format!("round {round} pool {i}")});
-                    tokio::spawn(async move { patch(&svc, &key, id, body).await })
+                    tokio::spawn(async move { patch(&t, id, body).await })
                 })
                 .collect();
             let mut replies = Vec::new();
-            for t in tasks {
-                replies.push(t.await.unwrap());
+            for task in tasks {
+                replies.push(task.await.unwrap());
             }
-            let after: Vec<GuardrailPool> = read_both(&store, org, [a.id, b_pool.id]).await;
+            let after: Vec<GuardrailPool> = read_both(&t, [a.id, b_pool.id]).await;
             for i in 0..2 {
                 let r = &replies[i];
                 match r.status {
@@ -160,10 +151,10 @@ async fn concurrent_slug_swaps_never_break_the_slug_index() {
     }
 }
 
-async fn read_both(store: &Arc<dyn Store>, org: Uuid, ids: [Uuid; 2]) -> Vec<GuardrailPool> {
+async fn read_both(t: &Org, ids: [Uuid; 2]) -> Vec<GuardrailPool> {
     let mut out = Vec::new();
     for id in ids {
-        out.push(store.get_guardrail_pool(org, id).await.unwrap());
+        out.push(t.read(id).await);
     }
     out
 }
