@@ -6,10 +6,12 @@
 
 use shared::auth::{ApiKeyRecord, KeyHash, KeyStatus, SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
 use shared::clock::Timestamp;
-use shared::domain::contact_pool::{ContactPool, PoolType};
+use shared::domain::contact_pool::ContactPool;
 use shared::domain::guardrail_pool::GuardrailPool;
 use shared::store::{Store, StoreError};
 use uuid::{uuid, Uuid};
+
+use crate::seed;
 
 /// The organization every demo key and pool belongs to.
 pub const ORG_ID: Uuid = uuid!("5b0c1d2e-3f40-4a5b-8c6d-7e8f9a0b1c2d");
@@ -42,20 +44,13 @@ fn created_at() -> Timestamp {
     Timestamp::parse("2026-11-20T08:00:00Z").expect("valid time")
 }
 
+/// The tests' contact pool ([`seed::contact_pool`]) with the demo id, organization and times.
 pub fn contact_pool() -> ContactPool {
     ContactPool {
         id: CONTACT_POOL_ID,
-        org_id: ORG_ID,
-        name: "Warm leads".into(),
-        description: Some("From the autumn campaign".into()),
-        pool_type: PoolType::Fifo,
-        max_parallel_items: 10,
-        max_retries: 3,
-        is_active: true,
-        contacts_count: 42,
         created_at: created_at(),
         updated_at: created_at(),
-        version: 1,
+        ..seed::contact_pool(ORG_ID)
     }
 }
 
