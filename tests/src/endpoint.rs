@@ -25,6 +25,17 @@ use uuid::Uuid;
 use crate::events::{Call, Gateway, BOTH};
 use crate::{assert_a_error, assert_m_error, seed, store, Backend, Reply, BACKENDS};
 
+/// The handler of the function that serves `route`, for tests that take the route as data.
+pub async fn handle(route: &Route, req: Request, svc: &Services) -> Response<Body> {
+    if route.prefix == Contact::ROUTE.prefix {
+        Contact::handle(req, svc).await
+    } else if route.prefix == Guardrail::ROUTE.prefix {
+        Guardrail::handle(req, svc).await
+    } else {
+        panic!("no function serves {}", route.prefix)
+    }
+}
+
 /// What differs between the endpoints, for the fixture and the shared tests.
 pub trait Endpoint: 'static {
     type Pool: Clone + Debug + PartialEq + Send + Sync;

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use pool_tests::events::{Call, Gateway, BOTH};
-use pool_tests::{seed, store, Backend, Reply, BACKENDS};
+use pool_tests::{endpoint, seed, store, Backend, Reply, BACKENDS};
 use serde_json::json;
 use shared::auth::{SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
 use shared::pipeline::{Route, Services};
@@ -56,11 +56,7 @@ impl Env {
 
     async fn send(&self, route: &Route, call: &Call, gw: Gateway) -> Reply {
         let req = call.request(gw);
-        let resp = if route.prefix == update_contact_pool::ROUTE.prefix {
-            update_contact_pool::handle(req, &self.svc).await
-        } else {
-            patch_guardrail_pool::handle(req, &self.svc).await
-        };
+        let resp = endpoint::handle(route, req, &self.svc).await;
         Reply::from_response(resp)
     }
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use lambda_http::{Context, RequestExt};
 use pool_tests::events::{Call, Gateway};
-use pool_tests::{seed, Reply};
+use pool_tests::{endpoint, seed, Reply};
 use serde_json::{json, Value};
 use shared::auth::{KeyHash, SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
 use shared::pipeline::{Route, Services};
@@ -49,11 +49,7 @@ async fn send(run: &Run) -> Reply {
     let mut ctx = Context::default();
     ctx.request_id = run.lambda_id.clone();
     let req = run.call.request(Gateway::HttpV2).with_lambda_context(ctx);
-    let resp = if run.route.prefix == update_contact_pool::ROUTE.prefix {
-        update_contact_pool::handle(req, &run.svc).await
-    } else {
-        patch_guardrail_pool::handle(req, &run.svc).await
-    };
+    let resp = endpoint::handle(run.route, req, &run.svc).await;
     Reply::from_response(resp)
 }
 

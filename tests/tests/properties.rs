@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use pool_tests::events::{Call, Gateway};
-use pool_tests::{seed, Reply};
+use pool_tests::{endpoint, seed, Reply};
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 use shared::auth::{SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
@@ -215,13 +215,8 @@ fn run_request(
         call = call.raw_body(b);
     }
     let req = call.request(gw);
-    let resp = w.rt.block_on(async {
-        if route.prefix == update_contact_pool::ROUTE.prefix {
-            update_contact_pool::handle(req, &w.svc).await
-        } else {
-            patch_guardrail_pool::handle(req, &w.svc).await
-        }
-    });
+    let resp =
+        w.rt.block_on(async { endpoint::handle(route, req, &w.svc).await });
     Reply::from_response(resp)
 }
 

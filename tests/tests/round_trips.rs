@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use pool_tests::events::{Call, Gateway};
-use pool_tests::{dynamo, seed, Reply};
+use pool_tests::{dynamo, endpoint, seed, Reply};
 use serde_json::{json, Value};
 use shared::auth::{SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
 use shared::auth_cache::AuthCache;
@@ -42,11 +42,7 @@ impl Counted {
             .bearer(&self.key)
             .json(&body)
             .request(Gateway::HttpV2);
-        let resp = if route.prefix == update_contact_pool::ROUTE.prefix {
-            update_contact_pool::handle(req, &self.svc).await
-        } else {
-            patch_guardrail_pool::handle(req, &self.svc).await
-        };
+        let resp = endpoint::handle(route, req, &self.svc).await;
         (
             Reply::from_response(resp).status,
             self.store.calls() - before,
