@@ -170,6 +170,22 @@ async fn seed(store: &dyn Store) -> Seeded {
     }
 }
 
+impl Seeded {
+    /// The stored (version, name) of the contact pool and of the guardrail pool.
+    async fn assert_stored(&self, store: &dyn Store, contact: (u64, &str), guardrail: (u64, &str)) {
+        let c = store
+            .get_contact_pool(self.org, self.contact)
+            .await
+            .unwrap();
+        assert_eq!((c.version, c.name.as_str()), contact, "contact pool");
+        let g = store
+            .get_guardrail_pool(self.org, self.guardrail)
+            .await
+            .unwrap();
+        assert_eq!((g.version, g.name.as_str()), guardrail, "guardrail pool");
+    }
+}
+
 async fn put(base: &str, s: &Seeded, name: &str) -> (Reply, Duration) {
     let started = Instant::now();
     let r = HttpCall::new("PUT", format!("{base}/api/v1/pools/{}", s.contact))
@@ -229,13 +245,8 @@ async fn local_api_trusts_only_the_amazon_roots_by_default_and_answers_503() {
     );
     eprintln!("local-api stderr: {}", api.stderr());
     // Nothing written.
-    let contact = store.get_contact_pool(s.org, s.contact).await.unwrap();
-    assert_eq!((contact.version, contact.name.as_str()), (1, "Warm leads"));
-    let guardrail = store.get_guardrail_pool(s.org, s.guardrail).await.unwrap();
-    assert_eq!(
-        (guardrail.version, guardrail.name.as_str()),
-        (1, "Outbound numbers")
-    );
+    s.assert_stored(&store, (1, "Warm leads"), (1, "Outbound numbers"))
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -265,13 +276,8 @@ async fn local_api_with_tls_roots_system_trusts_the_ca_in_ssl_cert_file() {
     assert!(proxy.handshakes() >= 1);
     assert!(proxy.refused().is_empty(), "{:?}", proxy.refused());
     // Read back over plain HTTP.
-    let contact = store.get_contact_pool(s.org, s.contact).await.unwrap();
-    assert_eq!((contact.version, contact.name.as_str()), (2, "Through TLS"));
-    let guardrail = store.get_guardrail_pool(s.org, s.guardrail).await.unwrap();
-    assert_eq!(
-        (guardrail.version, guardrail.name.as_str()),
-        (2, "Through TLS")
-    );
+    s.assert_stored(&store, (2, "Through TLS"), (2, "Through TLS"))
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
