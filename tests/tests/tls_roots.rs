@@ -20,6 +20,7 @@ use pool_tests::processes::{run, LocalApi};
 use pool_tests::tls::{environment, TestCa, TlsProxy};
 use pool_tests::{assert_a_error, assert_m_error, dynamo, seed, Reply};
 use serde_json::json;
+use shared::store::dynamodb::DynamoStore;
 use shared::store::Store;
 use uuid::Uuid;
 
@@ -209,8 +210,17 @@ async fn patch(base: &str, s: &Seeded, name: &str) -> (Reply, Duration) {
     (r, started.elapsed())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn local_api_trusts_only_the_amazon_roots_by_default_and_answers_503() {
+/// Fresh pools on the test table, DynamoDB Local behind a TLS proxy with a fresh CA, and
+/// `local-api` on that table through the proxy, with `TLS_ROOTS` when given.
+struct Stage {
+    store: DynamoStore,
+    s: Seeded,
+    proxy: TlsProxy,
+    api: LocalApi,
+    _ca: TestCa,
+}
+
+async fn local_api_behind_tls(roots: Option<&str>) -> Stage {
     let store = dynamo::store().await;
     let s = seed(&store).await;
     let ca = TestCa::new();
@@ -218,8 +228,26 @@ async fn local_api_trusts_only_the_amazon_roots_by_default_and_answers_503() {
     let url = proxy.url();
     let api = LocalApi::start_with(
         Some(&dynamo::table_name()),
-        environment(&env(&ca, &url, None)),
+        environment(&env(&ca, &url, roots)),
     );
+    Stage {
+        store,
+        s,
+        proxy,
+        api,
+        _ca: ca,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_api_trusts_only_the_amazon_roots_by_default_and_answers_503() {
+    let Stage {
+        store,
+        s,
+        proxy,
+        api,
+        _ca,
+    } = local_api_behind_tls(None).await;
 
     let (r, took) = put(&api.base_url, &s, "Refused").await;
     eprintln!("local-api default roots, PUT: {} in {took:?}", r.status);
@@ -251,15 +279,13 @@ async fn local_api_trusts_only_the_amazon_roots_by_default_and_answers_503() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn local_api_with_tls_roots_system_trusts_the_ca_in_ssl_cert_file() {
-    let store = dynamo::store().await;
-    let s = seed(&store).await;
-    let ca = TestCa::new();
-    let proxy = TlsProxy::start(&ca, &dynamo::endpoint());
-    let url = proxy.url();
-    let api = LocalApi::start_with(
-        Some(&dynamo::table_name()),
-        environment(&env(&ca, &url, Some("system"))),
-    );
+    let Stage {
+        store,
+        s,
+        proxy,
+        api,
+        _ca,
+    } = local_api_behind_tls(Some("system")).await;
 
     let (r, took) = put(&api.base_url, &s, "Through TLS").await;
     eprintln!("local-api TLS_ROOTS=system, PUT: {} in {took:?}", r.status);
