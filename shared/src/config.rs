@@ -22,8 +22,8 @@ impl Config {
 }
 
 /// The services of a deployed function: DynamoDB on `TABLE_NAME` (endpoint from
-/// `AWS_ENDPOINT_URL_DYNAMODB` when set, root certificates from `TLS_ROOTS`), and the auth cache (`AUTH_CACHE_TTL_SECS`, default
-/// 30, 0 disables).
+/// `AWS_ENDPOINT_URL_DYNAMODB` when set, root certificates from `TLS_ROOTS`), and the auth
+/// cache (`AUTH_CACHE_TTL_SECS`, default 30, 0 disables). An invalid `TLS_ROOTS` is an error.
 pub async fn services_from_env() -> Result<Services, lambda_http::Error> {
     let config = Config::from_env();
     let table = config

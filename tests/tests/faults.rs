@@ -1,7 +1,8 @@
 //! Faults injected at the SDK's HTTP layer (a misbehaving loopback proxy in front of DynamoDB
-//! Local), with the deployed client settings (`config_loader`): throttling, 500s, timeouts,
-//! dropped and refused connections, cancelled transactions. Each gets the contract's status in
-//! the dialect's envelope, and nothing is half-written (read back directly).
+//! Local), with the deployed client settings (`config_loader`, `https_client`): throttling,
+//! 500s, timeouts, dropped and refused connections, cancelled transactions. Each gets the
+//! contract's status in the dialect's envelope, and nothing is half-written (read back
+//! directly).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,6 +16,7 @@ use serde_json::json;
 use shared::auth::{SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
 use shared::pipeline::Services;
 use shared::store::dynamodb::{config_loader, DynamoStore};
+use shared::store::https::{https_client, TrustRoots};
 use shared::store::Store;
 use uuid::Uuid;
 
@@ -29,7 +31,9 @@ struct Env {
 }
 
 async fn store_at(endpoint: &str) -> DynamoStore {
+    // The deployed HTTPS client too (shared/src/store/https.rs), not the SDK's default one.
     let config = config_loader()
+        .http_client(https_client(TrustRoots::Amazon))
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("local", "local", None, None, "faults"))
