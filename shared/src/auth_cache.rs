@@ -3,7 +3,9 @@
 //!
 //! Bounded (least recently used entry goes first), positive lookups only (an unknown, revoked
 //! or expired key is never cached, so it costs a lookup each time), and entries live at most
-//! `ttl` seconds: a revoked key stops working within the TTL. A TTL of 0 disables it.
+//! `ttl` seconds: a revoked key stops working within the TTL. A TTL of 0 disables it. Ages are
+//! measured on the request clock; an entry that looks younger than zero (the clock was set back)
+//! counts as stale, so a step of the clock never stretches the TTL.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -46,13 +48,30 @@ impl AuthCache {
         Self::new(0, 0)
     }
 
-    /// From `AUTH_CACHE_TTL_SECS` (default 30; 0 disables).
-    pub fn from_env() -> Self {
-        let ttl = std::env::var("AUTH_CACHE_TTL_SECS")
-            .ok()
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(DEFAULT_TTL_SECS);
-        Self::new(ttl, DEFAULT_CAPACITY)
+    /// From `AUTH_CACHE_TTL_SECS` (default 30 when unset or empty; 0 disables). Anything but a
+    /// whole number of seconds is an error, so a typo fails the cold start instead of quietly
+    /// running with another revocation window.
+    pub fn from_env() -> Result<Self, String> {
+        Self::from_setting(std::env::var("AUTH_CACHE_TTL_SECS").ok().as_deref())
+    }
+
+    /// [`AuthCache::from_env`] for a given value of `AUTH_CACHE_TTL_SECS`.
+    pub fn from_setting(ttl_secs: Option<&str>) -> Result<Self, String> {
+        let ttl = match ttl_secs.map(str::trim) {
+            None | Some("") => DEFAULT_TTL_SECS,
+            Some(v) => v.parse().map_err(|_| {
+                format!(
+                    "AUTH_CACHE_TTL_SECS is {v:?}: give a whole number of seconds \
+                     (0 disables the auth cache; unset means {DEFAULT_TTL_SECS})"
+                )
+            })?,
+        };
+        Ok(Self::new(ttl, DEFAULT_CAPACITY))
+    }
+
+    /// Whether an entry cached at `cached_at` may still be served at `now`.
+    fn is_fresh(&self, cached_at: Timestamp, now: Timestamp) -> bool {
+        u64::try_from(now.unix() - cached_at.unix()).is_ok_and(|age| age < self.ttl_secs)
     }
 
     pub fn is_enabled(&self) -> bool {
@@ -72,7 +91,7 @@ impl AuthCache {
         let tick = inner.tick;
         let fresh = match inner.entries.get_mut(hash) {
             None => return None,
-            Some(e) if now.unix() - e.cached_at.unix() < self.ttl_secs as i64 => {
+            Some(e) if self.is_fresh(e.cached_at, now) => {
                 e.last_used = tick;
                 Some(e.record.clone())
             }
@@ -149,6 +168,44 @@ mod tests {
         assert!(c.get(&h, at(29)).is_some());
         assert!(c.get(&h, at(30)).is_none());
         assert!(c.is_empty(), "a stale entry is dropped");
+    }
+
+    #[test]
+    fn a_clock_set_back_makes_entries_stale() {
+        let c = AuthCache::new(30, 10);
+        let h = KeyHash::of("a");
+        c.put(&h, &rec(), at(100));
+        assert!(c.get(&h, at(99)).is_none(), "younger than zero: stale");
+        assert!(c.is_empty());
+    }
+
+    #[test]
+    fn a_huge_ttl_still_serves_entries() {
+        let c = AuthCache::new(u64::MAX, 10);
+        let h = KeyHash::of("a");
+        c.put(&h, &rec(), at(0));
+        assert!(c.get(&h, at(1_000_000)).is_some());
+    }
+
+    #[test]
+    fn the_setting_is_a_whole_number_of_seconds_or_unset() {
+        for (setting, ttl) in [
+            (None, Some(DEFAULT_TTL_SECS)),
+            (Some(""), Some(DEFAULT_TTL_SECS)),
+            (Some(" 5 "), Some(5)),
+            (Some("0"), Some(0)),
+            (Some("thirty"), None),
+            (Some("-1"), None),
+            (Some("1.5"), None),
+            (Some("30s"), None),
+        ] {
+            let got = AuthCache::from_setting(setting);
+            assert_eq!(got.as_ref().ok().map(|c| c.ttl_secs), ttl, "{setting:?}");
+            if let Err(e) = got {
+                assert!(e.contains("AUTH_CACHE_TTL_SECS"), "{e}");
+            }
+        }
+        assert!(!AuthCache::from_setting(Some("0")).unwrap().is_enabled());
     }
 
     #[test]

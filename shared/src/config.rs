@@ -23,12 +23,14 @@ impl Config {
 
 /// The services of a deployed function: DynamoDB on `TABLE_NAME` (endpoint from
 /// `AWS_ENDPOINT_URL_DYNAMODB` when set, root certificates from `TLS_ROOTS`), and the auth
-/// cache (`AUTH_CACHE_TTL_SECS`, default 30, 0 disables). An invalid `TLS_ROOTS` is an error.
+/// cache (`AUTH_CACHE_TTL_SECS`, default 30, 0 disables). An invalid `TLS_ROOTS` or
+/// `AUTH_CACHE_TTL_SECS` is an error.
 pub async fn services_from_env() -> Result<Services, lambda_http::Error> {
     let config = Config::from_env();
     let table = config
         .table_name
         .ok_or("TABLE_NAME is not set: name the DynamoDB table the function uses")?;
+    let cache = AuthCache::from_env()?;
     let store = DynamoStore::from_env(table).await?;
-    Ok(Services::new(Arc::new(store)).with_auth_cache(AuthCache::from_env()))
+    Ok(Services::new(Arc::new(store)).with_auth_cache(cache))
 }

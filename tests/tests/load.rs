@@ -227,7 +227,8 @@ async fn load_with_invariants() {
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let svc = Services::new(Arc::new(store.clone())).with_auth_cache(AuthCache::from_env());
+        let svc = Services::new(Arc::new(store.clone()))
+            .with_auth_cache(AuthCache::from_env().expect("AUTH_CACHE_TTL_SECS"));
         tokio::spawn(local_api::serve(listener, svc, std::future::pending()));
         Arc::new(Fixture {
             base,

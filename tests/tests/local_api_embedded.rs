@@ -1,6 +1,7 @@
 //! The embedded default as a newcomer meets it: the `local-api` binary started without
 //! `TABLE_NAME` prints its demo keys and curl commands, each under the status it promises; run
-//! as printed, every command gets that status. It stops cleanly on SIGTERM and SIGINT.
+//! as printed, every command gets that status. It stops cleanly on SIGTERM and SIGINT, and
+//! refuses to start on an `AUTH_CACHE_TTL_SECS` that is not a whole number of seconds.
 
 use std::collections::BTreeSet;
 use std::process::Command;
@@ -152,5 +153,23 @@ fn the_readme_shows_commands_the_embedded_default_prints() {
             printed.contains(&(e.status, e.command.clone())),
             "the README shows a command local-api does not print: {e:?}\nit prints: {printed:#?}"
         );
+    }
+}
+
+#[test]
+fn an_auth_cache_ttl_that_is_not_a_number_of_seconds_stops_it_at_startup() {
+    for bad in ["thirty", "-1", "1.5"] {
+        let (run, _) = pool_tests::processes::run("local-api", &[], |cmd| {
+            cmd.env("PORT", "0")
+                .env_remove("TABLE_NAME")
+                .env("AUTH_CACHE_TTL_SECS", bad);
+        });
+        assert!(!run.status.success(), "{bad}: {run:?}");
+        assert!(
+            run.stderr
+                .contains(&format!("local-api: AUTH_CACHE_TTL_SECS is {bad:?}")),
+            "{bad}: {run:?}"
+        );
+        assert!(!run.stdout.contains("listening on"), "{bad}: {run:?}");
     }
 }

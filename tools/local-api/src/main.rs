@@ -36,6 +36,7 @@ async fn run() -> Result<(), Box<dyn Error>> {
             .map_err(|_| format!("PORT must be a port number, not {p:?}"))?,
         _ => DEFAULT_PORT,
     };
+    let cache = AuthCache::from_env()?;
     // Loopback only: this is a development server.
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
         .await
@@ -47,14 +48,13 @@ async fn run() -> Result<(), Box<dyn Error>> {
             let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
                 .unwrap_or_else(|_| "the AWS configuration's endpoint".into());
             println!("local-api: DynamoDB table {table} at {endpoint}");
-            Services::new(Arc::new(DynamoStore::from_env(table).await?))
-                .with_auth_cache(AuthCache::from_env())
+            Services::new(Arc::new(DynamoStore::from_env(table).await?)).with_auth_cache(cache)
         }
         None => {
             let store = MemoryStore::new();
             demo::seed(&store, SystemClock.now()).await?;
             print!("{}", demo::banner(&base_url));
-            Services::new(Arc::new(store)).with_auth_cache(AuthCache::from_env())
+            Services::new(Arc::new(store)).with_auth_cache(cache)
         }
     };
     // Handlers go in before `listening on`: a signal sent as soon as that line shows must
