@@ -74,6 +74,17 @@ cargo build --release -p update-contact-pool -p patch-guardrail-pool -p bench-he
 step "build (release): local-api"
 cargo build --release -p local-api
 
+# Before DynamoDB Local starts: the in-process loop needs no store, and the JVM's compiler and
+# collector threads (a good part of a core after the cold-start warm-up) would share the cores.
+step "warm, in process: $WARM_REQUESTS requests per case (at most ${MAX_SECS}s each)"
+"$H" warm --out "$RESULTS" --requests "$WARM_REQUESTS" --warmup 1000 --max-secs "$MAX_SECS" >/dev/null
+# The same at real-time priority, when allowed: on a machine shared with compilers, the tail
+# of the normal run is mostly the scheduler handing the core to someone else.
+if command -v chrt >/dev/null && chrt -f 10 true 2>/dev/null; then
+    chrt -f 10 "$H" warm --out "$RESULTS" --tag "SCHED_FIFO (chrt -f 10)" \
+        --requests "$WARM_REQUESTS" --warmup 1000 --max-secs "$MAX_SECS" >/dev/null
+fi
+
 ddb_install
 ddb_start
 export TABLE_NAME="bench-$(date +%s)-$$"
@@ -102,15 +113,6 @@ step "cold starts: $RUNS runs of each binary and first event; init probe: $PROBE
     --function update-contact-pool=target/release/update-contact-pool \
     --function patch-guardrail-pool=target/release/patch-guardrail-pool \
     "${env_sets[@]}" >/dev/null
-
-step "warm, in process: $WARM_REQUESTS requests per case (at most ${MAX_SECS}s each)"
-"$H" warm --out "$RESULTS" --requests "$WARM_REQUESTS" --warmup 1000 --max-secs "$MAX_SECS" >/dev/null
-# The same at real-time priority, when allowed: on a machine shared with compilers, the tail
-# of the normal run is mostly the scheduler handing the core to someone else.
-if command -v chrt >/dev/null && chrt -f 10 true 2>/dev/null; then
-    chrt -f 10 "$H" warm --out "$RESULTS" --tag "SCHED_FIFO (chrt -f 10)" \
-        --requests "$WARM_REQUESTS" --warmup 1000 --max-secs "$MAX_SECS" >/dev/null
-fi
 
 step "HTTP through local-api on DynamoDB Local: 1 and 16 clients"
 port="$(free_port)"
