@@ -272,6 +272,7 @@ fn cmd_warm(f: &Flags) -> Result<(), String> {
         .unwrap_or_default();
     let mut lines = warm::run(requests, warmup, max, false)?;
     lines.extend(warm::run(requests, warmup, max, true)?);
+    lines.push(warm::reference(requests, warmup, max));
     lines.push(json!({"bench": "warm-rss", "peak_rss_kb": procfs::own_peak_rss_kb()}));
     for l in &mut lines {
         l["tag"] = json!(tag);

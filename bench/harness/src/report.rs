@@ -169,6 +169,22 @@ pub fn markdown(path: &Path) -> Result<String, String> {
                 f(&w["event_parse"]["p50_us"]),
             );
         }
+        for r in by("warm-reference")
+            .into_iter()
+            .filter(|r| r["tag"].as_str().unwrap_or("") == tag)
+        {
+            let w = &r["work"];
+            let _ = writeln!(
+                md,
+                "| {} | – | {} | {:.1} µs | {:.1} µs | {:.1} µs | {:.1} µs | – |",
+                r["case"].as_str().unwrap_or(""),
+                w["n"],
+                f(&w["p50_us"]),
+                f(&w["p90_us"]),
+                f(&w["p99_us"]),
+                f(&w["max_us"]),
+            );
+        }
         for r in by("warm-rss")
             .into_iter()
             .filter(|r| r["tag"].as_str().unwrap_or("") == tag)

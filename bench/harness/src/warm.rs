@@ -81,6 +81,47 @@ async fn call(route: &Route, req: Request, svc: &Services) -> Response<Body> {
     }
 }
 
+/// Steps of the fixed job [`reference`] times: about as long as a warm request (10 µs at
+/// 2.4 GHz, a little under 5 on a fast core).
+pub const REFERENCE_STEPS: u32 = 4_000;
+
+/// A job of fixed work: `steps` xorshift steps, each through `black_box` so none is folded
+/// away; no allocation, no I/O, no lock.
+fn fixed_work(steps: u32) -> u64 {
+    let mut x = 0x9E37_79B9_7F4A_7C15_u64;
+    for _ in 0..steps {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x = std::hint::black_box(x);
+    }
+    x
+}
+
+/// The host's own spread: [`fixed_work`] timed exactly as `handle` is, as many times. Its
+/// p50 → p99 gap is what interrupts, the scheduler and the hypervisor add to any job of that
+/// length here, so the handlers' tails can be read against it.
+pub fn reference(requests: usize, warmup: usize, max: Duration) -> Value {
+    let mut work = Vec::with_capacity(requests);
+    let started = Instant::now();
+    for i in 0..warmup + requests {
+        let t0 = Instant::now();
+        std::hint::black_box(fixed_work(REFERENCE_STEPS));
+        let t1 = Instant::now();
+        if i >= warmup {
+            work.push(us(t1 - t0));
+        }
+        if started.elapsed() > max {
+            break;
+        }
+    }
+    json!({
+        "bench": "warm-reference",
+        "case": format!("host reference: fixed CPU work ({REFERENCE_STEPS} xorshift steps; no allocation, I/O or lock)"),
+        "work": summarize(&mut work).to_json(),
+    })
+}
+
 /// Runs every case for `requests` requests or `max` time, whichever comes first, after
 /// `warmup` unmeasured ones. With `logs`, the function's JSON log line of every request is
 /// written, as on Lambda, to `/dev/null` instead of stdout.
@@ -159,4 +200,23 @@ pub fn run(
         }
         Ok(out)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fixed_work_depends_on_its_steps() {
+        assert_ne!(fixed_work(1), fixed_work(2));
+        assert_eq!(fixed_work(REFERENCE_STEPS), fixed_work(REFERENCE_STEPS));
+    }
+
+    #[test]
+    fn the_reference_counts_only_measured_runs() {
+        let r = reference(50, 5, Duration::from_secs(10));
+        assert_eq!(r["bench"], "warm-reference");
+        assert_eq!(r["work"]["n"], 50);
+        assert!(r["work"]["p50_us"].as_f64().unwrap() > 0.0, "{r}");
+    }
 }
