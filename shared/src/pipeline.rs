@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, RequestExt, Response};
-use serde_json::Value;
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use crate::auth::{authenticate, Principal};
@@ -88,10 +88,20 @@ pub struct Accepted {
     pub now: Timestamp,
 }
 
-/// The resource a handler answers with, and its version (the `ETag`).
+/// The resource a handler answers with, serialized, and its version (the `ETag`).
 pub struct Success {
-    pub data: Value,
+    pub data: Box<RawValue>,
     pub version: u64,
+}
+
+impl Success {
+    /// `data` serialized as the response's `data` member: written once, straight from the
+    /// resource's view, with no `Value` in between.
+    pub fn new<T: serde::Serialize>(data: &T, version: u64) -> Result<Self, ApiError> {
+        let data =
+            serde_json::value::to_raw_value(data).map_err(|e| ApiError::Internal(Box::new(e)))?;
+        Ok(Self { data, version })
+    }
 }
 
 /// Runs the common checks, then `work`, and turns whatever happens into a response.
@@ -128,7 +138,7 @@ where
                 org_id = org_id.map(|o| o.to_string()).unwrap_or_default(),
                 "request"
             );
-            success_response(route.dialect, success.data, success.version, request_id)
+            success_response(route.dialect, &success.data, success.version, request_id)
         }
         Err(e) => {
             let status = route.dialect.render(&e).status;

@@ -33,10 +33,7 @@ pub async fn handle(req: Request, svc: &Services) -> Response<Body> {
                 .update_contact_pool(org, a.id, &patch, &a.precondition, a.now)
                 .await?
         };
-        Ok(Success {
-            data: pool.to_json(),
-            version: pool.version,
-        })
+        Success::new(&pool.view(), pool.version)
     })
     .await
 }

@@ -256,20 +256,22 @@ pub struct ContactPool {
     pub version: u64,
 }
 
-/// The API's `data` object.
+/// The API's `data` object. Fields stand in the order of their JSON names, so serializing the
+/// view directly gives the same bytes as serializing it through a `Value` (whose objects sort
+/// their keys): the response is written without building one.
 #[derive(Debug, Serialize)]
 pub struct ContactPoolView<'a> {
-    pub uuid: Uuid,
-    pub name: &'a str,
-    pub description: Option<&'a str>,
-    #[serde(rename = "type")]
-    pub pool_type: PoolType,
-    pub max_parallel_items: u8,
-    pub max_retries: u32,
-    pub is_active: bool,
     pub contacts_count: u64,
     pub created_at: Timestamp,
+    pub description: Option<&'a str>,
+    pub is_active: bool,
+    pub max_parallel_items: u8,
+    pub max_retries: u32,
+    pub name: &'a str,
+    #[serde(rename = "type")]
+    pub pool_type: PoolType,
     pub updated_at: Timestamp,
+    pub uuid: Uuid,
 }
 
 impl ContactPool {
@@ -297,6 +299,29 @@ impl ContactPool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_view_serializes_as_its_value_form_byte_for_byte() {
+        let t = Timestamp::parse("2026-11-22T10:15:00Z").unwrap();
+        for description in [None, Some("Autumn \"leads\"\n".to_owned())] {
+            let pool = ContactPool {
+                id: Uuid::new_v4(),
+                org_id: Uuid::new_v4(),
+                name: "Warm leads é".into(),
+                description,
+                pool_type: PoolType::Parallel,
+                max_parallel_items: 20,
+                max_retries: 5,
+                is_active: true,
+                contacts_count: 12,
+                created_at: t,
+                updated_at: t,
+                version: 2,
+            };
+            let direct = serde_json::value::to_raw_value(&pool.view()).unwrap();
+            assert_eq!(direct.get(), pool.to_json().to_string());
+        }
+    }
 
     fn obj(v: Value) -> Vec<(String, Value)> {
         match v {

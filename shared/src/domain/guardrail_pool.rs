@@ -112,15 +112,16 @@ pub struct GuardrailPool {
     pub version: u64,
 }
 
-/// The API's `data` object.
+/// The API's `data` object. Fields stand in the order of their JSON names, as
+/// [`crate::domain::contact_pool::ContactPoolView`]'s do.
 #[derive(Debug, Serialize)]
 pub struct GuardrailPoolView<'a> {
-    pub id: Uuid,
-    pub org_id: Uuid,
     pub brand_id: Uuid,
-    pub name: &'a str,
-    pub slug: &'a str,
     pub created_at: Timestamp,
+    pub id: Uuid,
+    pub name: &'a str,
+    pub org_id: Uuid,
+    pub slug: &'a str,
     pub updated_at: Timestamp,
 }
 
@@ -146,6 +147,23 @@ impl GuardrailPool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_view_serializes_as_its_value_form_byte_for_byte() {
+        let t = Timestamp::parse("2026-11-22T10:15:00Z").unwrap();
+        let pool = GuardrailPool {
+            id: Uuid::new_v4(),
+            org_id: Uuid::new_v4(),
+            brand_id: Uuid::new_v4(),
+            name: "Outbound \"EU\" é".into(),
+            slug: "outbound-eu".into(),
+            created_at: t,
+            updated_at: t,
+            version: 3,
+        };
+        let direct = serde_json::value::to_raw_value(&pool.view()).unwrap();
+        assert_eq!(direct.get(), pool.to_json().to_string());
+    }
 
     fn parse(v: Value) -> Result<GuardrailPoolPatch, Vec<(String, String, FieldErrorKind)>> {
         let body: Vec<(String, Value)> = match v {
