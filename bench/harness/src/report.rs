@@ -6,6 +6,18 @@ use std::path::Path;
 
 use serde_json::Value;
 
+/// The `n | p50 | p90 | p99 | max` cells of a warm-table row, from a summary's JSON.
+fn warm_cells(d: &Value) -> String {
+    format!(
+        "{} | {:.1} µs | {:.1} µs | {:.1} µs | {:.1} µs",
+        d["n"],
+        f(&d["p50_us"]),
+        f(&d["p90_us"]),
+        f(&d["p99_us"]),
+        f(&d["max_us"]),
+    )
+}
+
 fn f(v: &Value) -> f64 {
     v.as_f64().unwrap_or(f64::NAN)
 }
@@ -133,6 +145,12 @@ pub fn markdown(path: &Path) -> Result<String, String> {
         .collect();
     warm_tags.dedup();
     for tag in warm_tags {
+        let tagged = |bench: &str| -> Vec<&Value> {
+            by(bench)
+                .into_iter()
+                .filter(|r| r["tag"].as_str().unwrap_or("") == tag)
+                .collect()
+        };
         let title = if tag.is_empty() {
             String::new()
         } else {
@@ -147,48 +165,29 @@ pub fn markdown(path: &Path) -> Result<String, String> {
             "| request | JSON log line | n | `handle` p50 | p90 | p99 | max | event parse p50 |"
         );
         let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
-        for w in warm
-            .iter()
-            .filter(|w| w["tag"].as_str().unwrap_or("") == tag)
-        {
-            let h = &w["handle"];
+        for w in tagged("warm") {
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {:.1} µs | {:.1} µs | {:.1} µs | {:.1} µs | {:.1} µs |",
+                "| {} | {} | {} | {:.1} µs |",
                 w["case"].as_str().unwrap_or(""),
                 if w["logs"] == true {
                     "written (/dev/null)"
                 } else {
                     "off"
                 },
-                h["n"],
-                f(&h["p50_us"]),
-                f(&h["p90_us"]),
-                f(&h["p99_us"]),
-                f(&h["max_us"]),
+                warm_cells(&w["handle"]),
                 f(&w["event_parse"]["p50_us"]),
             );
         }
-        for r in by("warm-reference")
-            .into_iter()
-            .filter(|r| r["tag"].as_str().unwrap_or("") == tag)
-        {
-            let w = &r["work"];
+        for r in tagged("warm-reference") {
             let _ = writeln!(
                 md,
-                "| {} | – | {} | {:.1} µs | {:.1} µs | {:.1} µs | {:.1} µs | – |",
+                "| {} | – | {} | – |",
                 r["case"].as_str().unwrap_or(""),
-                w["n"],
-                f(&w["p50_us"]),
-                f(&w["p90_us"]),
-                f(&w["p99_us"]),
-                f(&w["max_us"]),
+                warm_cells(&r["work"]),
             );
         }
-        for r in by("warm-rss")
-            .into_iter()
-            .filter(|r| r["tag"].as_str().unwrap_or("") == tag)
-        {
+        for r in tagged("warm-rss") {
             let _ = writeln!(
                 md,
                 "\nPeak RSS of the warm benchmark process: {}.",

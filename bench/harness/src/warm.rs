@@ -81,8 +81,8 @@ async fn call(route: &Route, req: Request, svc: &Services) -> Response<Body> {
     }
 }
 
-/// Steps of the fixed job [`reference`] times: about as long as a warm request (10 µs at
-/// 2.4 GHz, a little under 5 on a fast core).
+/// Steps of the fixed job [`reference`] times: about as long as a warm request (8.1 µs at the
+/// median on the 2.45 GHz Zen 3 host of BENCHMARKS.md's run A).
 pub const REFERENCE_STEPS: u32 = 4_000;
 
 /// A job of fixed work: `steps` xorshift steps, each through `black_box` so none is folded
