@@ -99,14 +99,6 @@ impl Dialect {
         (r.status, body)
     }
 
-    /// The success body around a resource.
-    pub fn success_body(self, data: Value) -> Value {
-        match self.success_message() {
-            Some(message) => json!({"success": true, "message": message, "data": data}),
-            None => json!({"success": true, "data": data}),
-        }
-    }
-
     /// The `message` of a success body, where the dialect has one.
     fn success_message(self) -> Option<&'static str> {
         match self {
@@ -265,7 +257,8 @@ pub fn success_response(
     with_headers(text, 200, request_id, &[(header::ETAG, etag)])
 }
 
-/// [`Dialect::success_body`] as it is written: members in the order a `Value` sorts them.
+/// The success body around a resource: `success`, the dialect's `message` where it has one, and
+/// `data`, written in the order a `Value` sorts its members.
 #[derive(serde::Serialize)]
 struct SuccessBody<'a> {
     data: &'a RawValue,
@@ -300,7 +293,13 @@ mod tests {
             let Body::Text(text) = resp.body() else {
                 panic!("not a text body")
             };
-            assert_eq!(text, &dialect.success_body(data.clone()).to_string());
+            let as_value = match dialect {
+                Dialect::Mindhunters => {
+                    json!({"success": true, "message": "Pool updated successfully", "data": data})
+                }
+                Dialect::AgentMessage => json!({"success": true, "data": data}),
+            };
+            assert_eq!(text, &as_value.to_string());
             assert_eq!(resp.headers()[header::ETAG], "\"7\"");
         }
     }
