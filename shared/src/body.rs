@@ -200,6 +200,7 @@ impl<'de> Visitor<'de> for Strict {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::envelope::Dialect;
     use lambda_http::http::HeaderValue;
 
     fn json_headers(ct: &str) -> HeaderMap {
@@ -208,9 +209,16 @@ mod tests {
         h
     }
 
+    /// The status a body error gets; the same in both dialects (400, 413, 415).
+    fn status(e: &ApiError) -> u16 {
+        let m = Dialect::Mindhunters.render(e).status;
+        assert_eq!(m, Dialect::AgentMessage.render(e).status, "{e:?}");
+        m
+    }
+
     fn err(ct: Option<&str>, body: &[u8]) -> u16 {
         let h = ct.map(json_headers).unwrap_or_default();
-        parse_object(&h, body).unwrap_err().status()
+        status(&parse_object(&h, body).unwrap_err())
     }
 
     #[test]
@@ -253,7 +261,7 @@ mod tests {
         assert_eq!(err(None, b"{}"), 415);
         let mut two = json_headers("application/json");
         two.append(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        assert_eq!(parse_object(&two, b"{}").unwrap_err().status(), 415);
+        assert_eq!(status(&parse_object(&two, b"{}").unwrap_err()), 415);
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! One error type for every way a request can fail. The dialect (see [`crate::envelope`])
-//! decides how it is shown; internal causes are logged, never sent.
+//! One error type for every way a request can fail. It has no status of its own: each dialect
+//! (see [`crate::envelope`]) owns its table of status, code and message, and the two differ
+//! (dialect A answers some field errors 400, dialect M 422). Internal causes are logged, never sent.
 
 use crate::domain::validation::FieldErrors;
 
@@ -72,23 +73,6 @@ impl std::fmt::Display for MalformedBody {
 }
 
 impl ApiError {
-    pub fn status(&self) -> u16 {
-        match self {
-            Self::RouteNotFound | Self::NotFound => 404,
-            Self::MethodNotAllowed { .. } => 405,
-            Self::MissingCredentials | Self::InvalidCredentials => 401,
-            Self::MissingScope => 403,
-            Self::PayloadTooLarge => 413,
-            Self::UnsupportedMediaType => 415,
-            Self::MalformedBody(_) => 400,
-            Self::Fields(_) => 422,
-            Self::SlugTaken | Self::Conflict => 409,
-            Self::PreconditionFailed => 412,
-            Self::Unavailable(_) => 503,
-            Self::Internal(_) => 500,
-        }
-    }
-
     pub fn internal(e: impl Into<BoxError>) -> Self {
         Self::Internal(e.into())
     }

@@ -127,6 +127,7 @@ where
         .map(|c| c.request_id.as_str())
         .unwrap_or("");
     let latency_us = started.elapsed().as_micros() as u64;
+    let org = org_id.map(|o| o.to_string()).unwrap_or_default();
     match outcome {
         Ok(success) => {
             tracing::info!(
@@ -135,14 +136,15 @@ where
                 route = route.name,
                 status = 200u16,
                 latency_us,
-                org_id = org_id.map(|o| o.to_string()).unwrap_or_default(),
+                org_id = org,
                 "request"
             );
             success_response(route.dialect, &success.data, success.version, request_id)
         }
         Err(e) => {
-            let status = route.dialect.render(&e).status;
-            let org = org_id.map(|o| o.to_string()).unwrap_or_default();
+            // Rendered once: the log line reads the status off the response.
+            let resp = error_response(route.dialect, &e, request_id);
+            let status = resp.status().as_u16();
             if status >= 500 {
                 tracing::error!(
                     request_id = %request_id,
@@ -166,7 +168,7 @@ where
                     "request"
                 );
             }
-            error_response(route.dialect, &e, request_id)
+            resp
         }
     }
 }

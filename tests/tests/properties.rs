@@ -357,7 +357,8 @@ proptest! {
         let e = &errors[which];
         for d in [Dialect::Mindhunters, Dialect::AgentMessage] {
             let rid = RequestId::new();
-            let (status, body) = d.error_body(e, rid);
+            let (status, text) = d.error_body(e, rid);
+            let body: Value = serde_json::from_str(&text).unwrap();
             prop_assert!([400, 401, 403, 404, 405, 409, 412, 413, 415, 422, 500, 503].contains(&status));
             prop_assert_eq!(&body["success"], &Value::Bool(false));
             prop_assert_eq!(&body["error"]["request_id"], &Value::from(rid.to_string()));

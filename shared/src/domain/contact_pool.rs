@@ -256,22 +256,21 @@ pub struct ContactPool {
     pub version: u64,
 }
 
-/// The API's `data` object. Fields stand in the order of their JSON names, so serializing the
-/// view directly gives the same bytes as serializing it through a `Value` (whose objects sort
-/// their keys): the response is written without building one.
+/// The API's `data` object, its fields in the order of API.md §2's table (the order a reader
+/// of the docs expects); serialized straight into the response, with no `Value` in between.
 #[derive(Debug, Serialize)]
 pub struct ContactPoolView<'a> {
-    pub contacts_count: u64,
-    pub created_at: Timestamp,
-    pub description: Option<&'a str>,
-    pub is_active: bool,
-    pub max_parallel_items: u8,
-    pub max_retries: u32,
+    pub uuid: Uuid,
     pub name: &'a str,
+    pub description: Option<&'a str>,
     #[serde(rename = "type")]
     pub pool_type: PoolType,
+    pub max_parallel_items: u8,
+    pub max_retries: u32,
+    pub is_active: bool,
+    pub contacts_count: u64,
+    pub created_at: Timestamp,
     pub updated_at: Timestamp,
-    pub uuid: Uuid,
 }
 
 impl ContactPool {
@@ -301,11 +300,18 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn the_view_serializes_as_its_value_form_byte_for_byte() {
+    fn the_view_is_written_in_the_contracts_order_byte_for_byte() {
         let t = Timestamp::parse("2026-11-22T10:15:00Z").unwrap();
-        for description in [None, Some("Autumn \"leads\"\n".to_owned())] {
+        let id = Uuid::parse_str("3c90c3cc-0d44-4b50-8888-8dd25736052a").unwrap();
+        for (description, written) in [
+            (None, "null".to_owned()),
+            (
+                Some("Autumn \"leads\"\n".to_owned()),
+                r#""Autumn \"leads\"\n""#.to_owned(),
+            ),
+        ] {
             let pool = ContactPool {
-                id: Uuid::new_v4(),
+                id,
                 org_id: Uuid::new_v4(),
                 name: "Warm leads é".into(),
                 description,
@@ -319,7 +325,16 @@ mod tests {
                 version: 2,
             };
             let direct = serde_json::value::to_raw_value(&pool.view()).unwrap();
-            assert_eq!(direct.get(), pool.to_json().to_string());
+            assert_eq!(
+                direct.get(),
+                format!(
+                    r#"{{"uuid":"{id}","name":"Warm leads é","description":{written},"type":"Parallel","max_parallel_items":20,"max_retries":5,"is_active":true,"contacts_count":12,"created_at":"2026-11-22T10:15:00Z","updated_at":"2026-11-22T10:15:00Z"}}"#
+                )
+            );
+            assert_eq!(
+                serde_json::from_str::<Value>(direct.get()).unwrap(),
+                pool.to_json()
+            );
         }
     }
 

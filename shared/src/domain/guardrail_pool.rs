@@ -112,16 +112,15 @@ pub struct GuardrailPool {
     pub version: u64,
 }
 
-/// The API's `data` object. Fields stand in the order of their JSON names, as
-/// [`crate::domain::contact_pool::ContactPoolView`]'s do.
+/// The API's `data` object, its fields in the order of API.md §3's example.
 #[derive(Debug, Serialize)]
 pub struct GuardrailPoolView<'a> {
-    pub brand_id: Uuid,
-    pub created_at: Timestamp,
     pub id: Uuid,
-    pub name: &'a str,
     pub org_id: Uuid,
+    pub brand_id: Uuid,
+    pub name: &'a str,
     pub slug: &'a str,
+    pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
 
@@ -149,20 +148,31 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn the_view_serializes_as_its_value_form_byte_for_byte() {
+    fn the_view_is_written_in_the_contracts_order_byte_for_byte() {
         let t = Timestamp::parse("2026-11-22T10:15:00Z").unwrap();
+        let u = Timestamp::parse("2026-11-23T08:00:00Z").unwrap();
+        let [id, org, brand] = [1, 2, 3].map(|i| Uuid::from_u128(i));
         let pool = GuardrailPool {
-            id: Uuid::new_v4(),
-            org_id: Uuid::new_v4(),
-            brand_id: Uuid::new_v4(),
+            id,
+            org_id: org,
+            brand_id: brand,
             name: "Outbound \"EU\" é".into(),
             slug: "outbound-eu".into(),
             created_at: t,
-            updated_at: t,
+            updated_at: u,
             version: 3,
         };
         let direct = serde_json::value::to_raw_value(&pool.view()).unwrap();
-        assert_eq!(direct.get(), pool.to_json().to_string());
+        assert_eq!(
+            direct.get(),
+            format!(
+                r#"{{"id":"{id}","org_id":"{org}","brand_id":"{brand}","name":"Outbound \"EU\" é","slug":"outbound-eu","created_at":"2026-11-22T10:15:00Z","updated_at":"2026-11-23T08:00:00Z"}}"#
+            )
+        );
+        assert_eq!(
+            serde_json::from_str::<Value>(direct.get()).unwrap(),
+            pool.to_json()
+        );
     }
 
     fn parse(v: Value) -> Result<GuardrailPoolPatch, Vec<(String, String, FieldErrorKind)>> {
