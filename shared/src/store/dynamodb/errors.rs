@@ -1,0 +1,223 @@
+//! Error classification: SDK errors to [`StoreError`], a failed owner condition to 404 / 412,
+//! and a cancelled transaction's reasons to the named actions they belong to.
+
+use std::fmt::Debug;
+
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::CancellationReason;
+use uuid::Uuid;
+
+use super::items::{get_s, Item};
+use crate::store::{Precondition, StoreError};
+
+/// A single write's result, with a failed condition answered by `on_failed`.
+pub(super) fn unless_condition_failed<T, E, R>(
+    result: Result<T, SdkError<E, R>>,
+    on_failed: StoreError,
+) -> Result<(), StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if e.code() == Some("ConditionalCheckFailedException") => Err(on_failed),
+        Err(e) => Err(classify(e)),
+    }
+}
+
+pub(super) fn internal(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Internal(Box::new(e))
+}
+
+/// Throttling, timeouts, unreachable endpoints and DynamoDB's 5xx are "unavailable" (503);
+/// contention between transactions is a conflict; the rest is internal.
+pub(super) fn classify<E, R>(e: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: Debug + Send + Sync + 'static,
+{
+    let unavailable = match &e {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(ctx) => match ctx.err().code() {
+            Some(
+                "TransactionConflictException"
+                | "TransactionInProgressException"
+                | "TransactionConflict",
+            ) => return StoreError::Conflict,
+            Some(
+                "ProvisionedThroughputExceededException"
+                | "ThrottlingException"
+                | "RequestLimitExceeded"
+                | "InternalServerError"
+                | "ServiceUnavailable"
+                | "LimitExceededException",
+            ) => true,
+            _ => false,
+        },
+        _ => false,
+    };
+    if unavailable {
+        StoreError::Unavailable(Box::new(e))
+    } else {
+        StoreError::Internal(Box::new(e))
+    }
+}
+
+/// Tells why a pool's owner condition failed, from the item as it was.
+pub(super) fn condition_failure(
+    old: Option<&Item>,
+    org_id: Uuid,
+    pre: &Precondition,
+) -> StoreError {
+    let same_org = old
+        .and_then(|i| get_s(i, "org_id").ok())
+        .is_some_and(|o| o == org_id.to_string());
+    if !same_org {
+        StoreError::NotFound
+    } else if matches!(pre, Precondition::Versions(_)) {
+        StoreError::PreconditionFailed
+    } else {
+        StoreError::Conflict
+    }
+}
+
+// ---- transactions ------------------------------------------------------------------------
+
+/// A transaction's actions, named. DynamoDB reports cancellation reasons by position, so each
+/// action's discriminant is its position, and the transaction is built from [`Self::ORDER`].
+pub(super) trait TxAction: Copy + 'static {
+    /// Every action, in transaction order.
+    const ORDER: &'static [Self];
+
+    fn position(self) -> usize;
+}
+
+/// A guardrail pool's slug change (DESIGN.md, access patterns).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum SlugChange {
+    /// (a) `Update` the pool, if still at the version read.
+    Pool = 0,
+    /// (b) `Put` the new claim, if free.
+    NewClaim = 1,
+    /// (c) `Delete` the old claim, if this pool's.
+    OldClaim = 2,
+}
+
+impl TxAction for SlugChange {
+    const ORDER: &'static [Self] = &[Self::Pool, Self::NewClaim, Self::OldClaim];
+
+    fn position(self) -> usize {
+        self as usize
+    }
+}
+
+/// A guardrail pool's creation: the pool and its slug claim, each if absent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum CreateGuardrail {
+    Pool = 0,
+    Claim = 1,
+}
+
+impl TxAction for CreateGuardrail {
+    const ORDER: &'static [Self] = &[Self::Pool, Self::Claim];
+
+    fn position(self) -> usize {
+        self as usize
+    }
+}
+
+/// An API key's creation: its record and its key-id pointer, each if absent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum CreateKey {
+    Record = 0,
+    Pointer = 1,
+}
+
+impl TxAction for CreateKey {
+    const ORDER: &'static [Self] = &[Self::Record, Self::Pointer];
+
+    fn position(self) -> usize {
+        self as usize
+    }
+}
+
+/// Why DynamoDB cancelled (or did not cancel) one action of a transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Reason {
+    /// This action was fine; another one cancelled the transaction.
+    None,
+    ConditionalCheckFailed,
+    TransactionConflict,
+    ThrottlingError,
+    ProvisionedThroughputExceeded,
+    ValidationError,
+    Other(String),
+}
+
+/// An action DynamoDB gave no reason for is as one it had nothing against.
+static NO_REASON: Reason = Reason::None;
+
+impl Reason {
+    fn from_code(code: Option<&str>) -> Self {
+        match code.unwrap_or("None") {
+            "None" => Self::None,
+            "ConditionalCheckFailed" => Self::ConditionalCheckFailed,
+            "TransactionConflict" => Self::TransactionConflict,
+            "ThrottlingError" => Self::ThrottlingError,
+            "ProvisionedThroughputExceeded" => Self::ProvisionedThroughputExceeded,
+            "ValidationError" => Self::ValidationError,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    /// DynamoDB's code for it.
+    pub(super) fn code(&self) -> &str {
+        match self {
+            Self::None => "None",
+            Self::ConditionalCheckFailed => "ConditionalCheckFailed",
+            Self::TransactionConflict => "TransactionConflict",
+            Self::ThrottlingError => "ThrottlingError",
+            Self::ProvisionedThroughputExceeded => "ProvisionedThroughputExceeded",
+            Self::ValidationError => "ValidationError",
+            Self::Other(code) => code,
+        }
+    }
+}
+
+/// A cancelled transaction's reasons, one per action in action order, read by action name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(super) struct Cancellation(Vec<Reason>);
+
+impl Cancellation {
+    pub(super) fn from_reasons(reasons: &[CancellationReason]) -> Self {
+        Self(
+            reasons
+                .iter()
+                .map(|r| Reason::from_code(r.code()))
+                .collect(),
+        )
+    }
+
+    pub(super) fn reason<A: TxAction>(&self, action: A) -> &Reason {
+        self.0.get(action.position()).unwrap_or(&NO_REASON)
+    }
+
+    /// The action's own condition failed.
+    pub(super) fn failed<A: TxAction>(&self, action: A) -> bool {
+        *self.reason(action) == Reason::ConditionalCheckFailed
+    }
+
+    /// The reason codes in action order, for logs.
+    pub(super) fn codes(&self) -> Vec<&str> {
+        self.0.iter().map(Reason::code).collect()
+    }
+}
+
+pub(super) enum TxFailure {
+    /// The transaction was cancelled; one reason per action, in action order.
+    Cancelled(Cancellation),
+    Store(StoreError),
+}

@@ -1,0 +1,162 @@
+//! Expressions: update and condition expressions assembled from fixed fragments and fixed
+//! attribute names (`#name`); every value travels as an expression attribute value (`:value`).
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use uuid::Uuid;
+
+use super::errors::internal;
+use super::items::{n, s, Item};
+use crate::clock::Timestamp;
+use crate::domain::contact_pool::ContactPoolPatch;
+use crate::store::{Precondition, StoreError};
+
+/// DynamoDB's limit on the operands of `IN`.
+pub(super) const MAX_IF_MATCH_VERSIONS: usize = 100;
+
+/// The condition of a create: the key is free.
+pub(super) const IF_ABSENT: &str = "attribute_not_exists(#pk)";
+
+/// The condition of a write to an existing item (a key's revocation).
+pub(super) const IF_EXISTS: &str = "attribute_exists(#pk)";
+
+/// The condition of an old slug claim's release: it is still the pool's (`:pool_id`).
+pub(super) const IF_CLAIM_OURS: &str = "#pool_id = :pool_id";
+
+/// A key's revocation; `:revoked` is the status.
+pub(super) const REVOKE: &str = "SET #status = :revoked";
+
+/// An `UpdateExpression` with its attribute names and values. Names are the fixed attribute
+/// names of this module; values are only ever placeholders.
+#[derive(Default)]
+pub(super) struct Expr {
+    pub(super) names: HashMap<String, String>,
+    pub(super) values: HashMap<String, AttributeValue>,
+    sets: Vec<String>,
+    removes: Vec<String>,
+}
+
+impl Expr {
+    fn name(&mut self, attr: &'static str) -> String {
+        let p = format!("#{attr}");
+        self.names.insert(p.clone(), attr.to_owned());
+        p
+    }
+
+    fn value(&mut self, placeholder: String, v: AttributeValue) -> String {
+        self.values.insert(placeholder.clone(), v);
+        placeholder
+    }
+
+    pub(super) fn set(&mut self, attr: &'static str, v: AttributeValue) {
+        let n = self.name(attr);
+        let val = self.value(format!(":{attr}"), v);
+        self.sets.push(format!("{n} = {val}"));
+    }
+
+    pub(super) fn remove(&mut self, attr: &'static str) {
+        let n = self.name(attr);
+        self.removes.push(n);
+    }
+
+    pub(super) fn bump_version(&mut self) {
+        let n = self.name("version");
+        let one = self.value(":one".into(), AttributeValue::N("1".into()));
+        self.sets.push(format!("{n} = {n} + {one}"));
+    }
+
+    pub(super) fn update_expression(&self) -> String {
+        let mut s = format!("SET {}", self.sets.join(", "));
+        if !self.removes.is_empty() {
+            s.push_str(" REMOVE ");
+            s.push_str(&self.removes.join(", "));
+        }
+        s
+    }
+}
+
+/// `attribute_exists(pk) AND org_id = :org [AND version IN (...)]`.
+pub(super) fn owner_condition(e: &mut Expr, org_id: Uuid, pre: &Precondition) -> String {
+    let pk = e.name("pk");
+    let org = e.name("org_id");
+    let org_v = e.value(":org_id".into(), s(org_id.to_string()));
+    let mut c = format!("attribute_exists({pk}) AND {org} = {org_v}");
+    if let Precondition::Versions(versions) = pre {
+        let v = e.name("version");
+        let mut list: Vec<String> = versions
+            .iter()
+            .take(MAX_IF_MATCH_VERSIONS)
+            .enumerate()
+            .map(|(i, ver)| e.value(format!(":v{i}"), n(*ver)))
+            .collect();
+        if list.is_empty() {
+            // No admissible version: a value no item has, so the condition fails as a 412.
+            list.push(e.value(":v0".into(), AttributeValue::N("-1".into())));
+        }
+        c.push_str(&format!(" AND {v} IN ({})", list.join(", ")));
+    }
+    c
+}
+
+/// A contact pool's patch as an update: the fields it names (a cleared description is
+/// removed), `updated_at`, and the version bumped.
+pub(super) fn contact_pool_update(patch: &ContactPoolPatch, now: Timestamp) -> Expr {
+    let mut e = Expr::default();
+    if let Some(n) = &patch.name {
+        e.set("name", s(n.as_str()));
+    }
+    match &patch.description {
+        Some(Some(d)) => e.set("description", s(d.as_str())),
+        Some(None) => e.remove("description"),
+        None => {}
+    }
+    if let Some(t) = patch.pool_type {
+        e.set("type", s(t.as_str()));
+    }
+    if let Some(m) = patch.max_parallel_items {
+        e.set("max_parallel_items", n(m.get()));
+    }
+    if let Some(m) = patch.max_retries {
+        e.set("max_retries", n(m.get()));
+    }
+    if let Some(a) = patch.is_active {
+        e.set("is_active", AttributeValue::Bool(a));
+    }
+    e.set("updated_at", s(now.to_string()));
+    e.bump_version();
+    e
+}
+
+/// A guardrail pool's rename: the name, `updated_at`, and the version bumped.
+pub(super) fn rename(name: &str, now: Timestamp) -> Expr {
+    let mut e = Expr::default();
+    e.set("name", s(name));
+    e.set("updated_at", s(now.to_string()));
+    e.bump_version();
+    e
+}
+
+/// A guardrail pool's slug change (with a rename if `new_name`): the pool's side of it.
+pub(super) fn slug_change(new_slug: &str, new_name: Option<&str>, now: Timestamp) -> Expr {
+    let mut e = Expr::default();
+    e.set("slug", s(new_slug));
+    if let Some(name) = new_name {
+        e.set("name", s(name));
+    }
+    e.set("updated_at", s(now.to_string()));
+    e.bump_version();
+    e
+}
+
+/// A transaction action that creates `item` only if its key is free.
+pub(super) fn put_if_absent(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
+    Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression(IF_ABSENT)
+        .expression_attribute_names("#pk", "pk")
+        .build()
+        .map(|p| TransactWriteItem::builder().put(p).build())
+        .map_err(internal)
+}

@@ -1,0 +1,340 @@
+//! The request path: the [`Store`] impl, and the reads, conditional writes and transactions it
+//! is made of. The administrative calls of the trait delegate to `admin`.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    Update,
+};
+use uuid::Uuid;
+
+use super::errors::{
+    classify, condition_failure, internal, Cancellation, SlugChange, TxAction, TxFailure,
+};
+use super::expr::{self, owner_condition, put_if_absent, Expr, IF_CLAIM_OURS};
+use super::items::{
+    api_key_from_item, claim_item, contact_pool_from_item, guardrail_from_item, keys, s, Item,
+};
+use super::{admin, DynamoStore};
+use crate::auth::{ApiKeyRecord, KeyHash};
+use crate::clock::Timestamp;
+use crate::domain::contact_pool::{ContactPool, ContactPoolPatch};
+use crate::domain::guardrail_pool::{GuardrailPool, GuardrailPoolPatch};
+use crate::store::{Precondition, Store, StoreError, StoreSnapshot, MAX_SLUG_CHANGE_ATTEMPTS};
+
+impl DynamoStore {
+    pub(super) async fn get(&self, pk: String) -> Result<Option<Item>, StoreError> {
+        self.count();
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(pk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(out.item)
+    }
+
+    /// Reads an item of the caller's organization; any other is as missing.
+    async fn get_owned<T>(
+        &self,
+        pk: String,
+        org_id: Uuid,
+        decode: impl Fn(&Item) -> Result<T, StoreError>,
+        org_of: impl Fn(&T) -> Uuid,
+    ) -> Result<T, StoreError> {
+        match self.get(pk).await?.map(|i| decode(&i)).transpose()? {
+            Some(v) if org_of(&v) == org_id => Ok(v),
+            _ => Err(StoreError::NotFound),
+        }
+    }
+
+    async fn owned_guardrail(&self, org_id: Uuid, id: Uuid) -> Result<GuardrailPool, StoreError> {
+        self.get_owned(keys::guardrail_pool(id), org_id, guardrail_from_item, |p| {
+            p.org_id
+        })
+        .await
+    }
+
+    /// One conditional `UpdateItem` on a pool; a failed condition is told apart (missing or
+    /// other organization → `NotFound`, else `PreconditionFailed`) from the old item that
+    /// DynamoDB returns with the failure.
+    async fn conditional_update(
+        &self,
+        pk: String,
+        org_id: Uuid,
+        pre: &Precondition,
+        mut e: Expr,
+    ) -> Result<Item, StoreError> {
+        let condition = owner_condition(&mut e, org_id, pre);
+        self.count();
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(pk))
+            .update_expression(e.update_expression())
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(e.names))
+            .set_expression_attribute_values(Some(e.values))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) => out
+                .attributes
+                .ok_or_else(|| StoreError::Internal("UpdateItem returned no attributes".into())),
+            Err(SdkError::ServiceError(ctx))
+                if matches!(
+                    ctx.err(),
+                    UpdateItemError::ConditionalCheckFailedException(_)
+                ) =>
+            {
+                let old = match ctx.err() {
+                    UpdateItemError::ConditionalCheckFailedException(c) => c.item(),
+                    _ => None,
+                };
+                Err(condition_failure(old, org_id, pre))
+            }
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    pub(super) async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TxFailure> {
+        self.count();
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(ctx))
+                if matches!(
+                    ctx.err(),
+                    TransactWriteItemsError::TransactionCanceledException(_)
+                ) =>
+            {
+                let reasons = match ctx.err() {
+                    TransactWriteItemsError::TransactionCanceledException(t) => {
+                        Cancellation::from_reasons(t.cancellation_reasons())
+                    }
+                    _ => Cancellation::default(),
+                };
+                Err(TxFailure::Cancelled(reasons))
+            }
+            Err(e) => Err(TxFailure::Store(classify(e))),
+        }
+    }
+
+    /// Moves a pool to a new slug: (a) the pool, if still at the version read; (b) the new
+    /// claim, if free; (c) the old claim, if this pool's. All or nothing.
+    async fn change_slug(
+        &self,
+        pool: &GuardrailPool,
+        new_slug: &str,
+        new_name: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), TxFailure> {
+        let items = slug_change_actions(&self.table, pool, new_slug, new_name, now)
+            .map_err(TxFailure::Store)?;
+        self.transact(items).await
+    }
+}
+
+/// The actions of [`DynamoStore::change_slug`]'s transaction, in [`SlugChange`] order.
+pub(super) fn slug_change_actions(
+    table: &str,
+    pool: &GuardrailPool,
+    new_slug: &str,
+    new_name: Option<&str>,
+    now: Timestamp,
+) -> Result<Vec<TransactWriteItem>, StoreError> {
+    SlugChange::ORDER
+        .iter()
+        .map(|action| match action {
+            SlugChange::Pool => {
+                let mut e = expr::slug_change(new_slug, new_name, now);
+                let condition = owner_condition(
+                    &mut e,
+                    pool.org_id,
+                    &Precondition::Versions(vec![pool.version]),
+                );
+                Update::builder()
+                    .table_name(table)
+                    .key("pk", s(keys::guardrail_pool(pool.id)))
+                    .update_expression(e.update_expression())
+                    .condition_expression(condition)
+                    .set_expression_attribute_names(Some(e.names))
+                    .set_expression_attribute_values(Some(e.values))
+                    .build()
+                    .map(|u| TransactWriteItem::builder().update(u).build())
+                    .map_err(internal)
+            }
+            SlugChange::NewClaim => {
+                put_if_absent(table, claim_item(pool.org_id, new_slug, pool.id))
+            }
+            SlugChange::OldClaim => Delete::builder()
+                .table_name(table)
+                .key("pk", s(keys::slug_claim(pool.org_id, &pool.slug)))
+                .condition_expression(IF_CLAIM_OURS)
+                .expression_attribute_names("#pool_id", "pool_id")
+                .expression_attribute_values(":pool_id", s(pool.id.to_string()))
+                .build()
+                .map(|d| TransactWriteItem::builder().delete(d).build())
+                .map_err(internal),
+        })
+        .collect()
+}
+
+/// Jittered exponential pause before another attempt: 10 ms, 20 ms, … capped at 160 ms, plus up
+/// to as much again at random, so contenders spread out (at most about 2 s over all attempts).
+async fn backoff(attempt: u32) {
+    let base = 10u64 << attempt.saturating_sub(1).min(4);
+    let jitter = (Uuid::new_v4().as_u128() % u128::from(base)) as u64;
+    tokio::time::sleep(Duration::from_millis(base + jitter)).await;
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn find_api_key(&self, hash: &KeyHash) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let item = self.get(keys::api_key(hash.expose())).await?;
+        item.map(|i| api_key_from_item(&i)).transpose()
+    }
+
+    async fn get_contact_pool(&self, org_id: Uuid, id: Uuid) -> Result<ContactPool, StoreError> {
+        self.get_owned(
+            keys::contact_pool(id),
+            org_id,
+            contact_pool_from_item,
+            |p| p.org_id,
+        )
+        .await
+    }
+
+    async fn update_contact_pool(
+        &self,
+        org_id: Uuid,
+        id: Uuid,
+        patch: &ContactPoolPatch,
+        pre: &Precondition,
+        now: Timestamp,
+    ) -> Result<ContactPool, StoreError> {
+        let e = expr::contact_pool_update(patch, now);
+        let item = self
+            .conditional_update(keys::contact_pool(id), org_id, pre, e)
+            .await?;
+        contact_pool_from_item(&item)
+    }
+
+    async fn get_guardrail_pool(
+        &self,
+        org_id: Uuid,
+        id: Uuid,
+    ) -> Result<GuardrailPool, StoreError> {
+        self.owned_guardrail(org_id, id).await
+    }
+
+    async fn update_guardrail_pool(
+        &self,
+        org_id: Uuid,
+        id: Uuid,
+        patch: &GuardrailPoolPatch,
+        pre: &Precondition,
+        now: Timestamp,
+    ) -> Result<GuardrailPool, StoreError> {
+        let name = patch.name.as_ref().map(|n| n.as_str());
+        let Some(slug) = &patch.slug else {
+            // A rename: one conditional write.
+            let Some(name) = name else {
+                return self.owned_guardrail(org_id, id).await;
+            };
+            let e = expr::rename(name, now);
+            let item = self
+                .conditional_update(keys::guardrail_pool(id), org_id, pre, e)
+                .await?;
+            return guardrail_from_item(&item);
+        };
+        for attempt in 1..=MAX_SLUG_CHANGE_ATTEMPTS {
+            let pool = self.owned_guardrail(org_id, id).await?;
+            pre.require(pool.version)?;
+            if pool.slug == slug.as_str() {
+                // Same slug: no transaction. A name with it is a rename of the version read,
+                // so the request still applies whole.
+                let Some(name) = name else { return Ok(pool) };
+                let e = expr::rename(name, now);
+                let pinned = Precondition::Versions(vec![pool.version]);
+                match self
+                    .conditional_update(keys::guardrail_pool(id), org_id, &pinned, e)
+                    .await
+                {
+                    Ok(item) => return guardrail_from_item(&item),
+                    Err(StoreError::PreconditionFailed) => {
+                        backoff(attempt).await;
+                        continue;
+                    }
+                    Err(other) => return Err(other),
+                }
+            }
+            match self.change_slug(&pool, slug.as_str(), name, now).await {
+                Ok(()) => {
+                    let mut updated = pool;
+                    updated.slug = slug.as_str().to_owned();
+                    if let Some(name) = name {
+                        updated.name = name.to_owned();
+                    }
+                    updated.updated_at = now;
+                    updated.version += 1;
+                    return Ok(updated);
+                }
+                // The pool moved (or went): read again; the read decides 404 / 412 / retry.
+                Err(TxFailure::Cancelled(c))
+                    if c.failed(SlugChange::Pool) || c.failed(SlugChange::OldClaim) => {}
+                Err(TxFailure::Cancelled(c)) if c.failed(SlugChange::NewClaim) => {
+                    return Err(StoreError::SlugTaken)
+                }
+                // Another transaction held an item, or a throttled action: try again.
+                Err(TxFailure::Cancelled(_)) | Err(TxFailure::Store(StoreError::Conflict)) => {}
+                Err(TxFailure::Store(e)) => return Err(e),
+            }
+            backoff(attempt).await;
+        }
+        Err(StoreError::Conflict)
+    }
+
+    // Administration: poolctl, seeding and tests. Each delegates to `admin`, so the admin half
+    // of the port can move to a trait of its own without touching the calls.
+
+    async fn create_api_key(
+        &self,
+        hash: &KeyHash,
+        record: &ApiKeyRecord,
+    ) -> Result<(), StoreError> {
+        admin::create_api_key(self, hash, record).await
+    }
+
+    async fn revoke_api_key(&self, key_id: &str) -> Result<(), StoreError> {
+        admin::revoke_api_key(self, key_id).await
+    }
+
+    async fn create_contact_pool(&self, pool: &ContactPool) -> Result<(), StoreError> {
+        admin::create_contact_pool(self, pool).await
+    }
+
+    async fn create_guardrail_pool(&self, pool: &GuardrailPool) -> Result<(), StoreError> {
+        admin::create_guardrail_pool(self, pool).await
+    }
+
+    async fn snapshot(&self) -> Result<StoreSnapshot, StoreError> {
+        admin::snapshot(self).await
+    }
+}
