@@ -4,68 +4,18 @@
 //! `Authorization` header is ever logged or sent back: [`KeyHash`] does not print itself.
 
 use std::collections::BTreeSet;
-use std::fmt;
 
 use lambda_http::http::{header::AUTHORIZATION, HeaderMap};
-use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 use crate::auth_cache::AuthCache;
+use crate::domain::api_key::KeyHash;
+use crate::domain::ids::OrgId;
 use crate::clock::Timestamp;
 use crate::error::ApiError;
-use crate::store::Store;
+use crate::store::ApiKeys;
 
 pub const SCOPE_POOLS_WRITE: &str = "pools:write";
 pub const SCOPE_ORG_ADMIN_WRITE: &str = "org:admin:write";
-
-/// The SHA-256 of an API key, as lowercase hex. Its `Debug` is redacted.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct KeyHash(String);
-
-impl KeyHash {
-    pub fn of(key: &str) -> Self {
-        Self(hex::encode(Sha256::digest(key.as_bytes())))
-    }
-
-    /// Wraps a hash read back from the store.
-    pub fn from_hex(hex: String) -> Self {
-        Self(hex)
-    }
-
-    /// The hex digits, for the store's key only.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for KeyHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("KeyHash(<redacted>)")
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyStatus {
-    Active,
-    Revoked,
-}
-
-impl KeyStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Revoked => "revoked",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "active" => Some(Self::Active),
-            "revoked" => Some(Self::Revoked),
-            _ => None,
-        }
-    }
-}
 
 /// The prefix of every key this project issues.
 pub const KEY_PREFIX: &str = "am_live_";
@@ -97,27 +47,11 @@ pub fn new_key_id() -> String {
     format!("key_{}", ulid::Ulid::new().to_string().to_lowercase())
 }
 
-/// What the store knows of a key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiKeyRecord {
-    pub key_id: String,
-    pub org_id: Uuid,
-    pub scopes: BTreeSet<String>,
-    pub status: KeyStatus,
-    pub expires_at: Option<Timestamp>,
-}
-
-impl ApiKeyRecord {
-    pub fn is_usable_at(&self, now: Timestamp) -> bool {
-        self.status == KeyStatus::Active && self.expires_at.is_none_or(|t| now < t)
-    }
-}
-
 /// The caller, once authenticated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub key_id: String,
-    pub org_id: Uuid,
+    pub org_id: OrgId,
     pub scopes: BTreeSet<String>,
 }
 
@@ -159,7 +93,7 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
 /// Unknown, revoked and expired keys all fail the same way.
 pub async fn authenticate(
     headers: &HeaderMap,
-    store: &dyn Store,
+    store: &dyn ApiKeys,
     cache: &AuthCache,
     now: Timestamp,
 ) -> Result<Principal, ApiError> {
@@ -191,6 +125,7 @@ pub async fn authenticate(
 mod tests {
     use super::*;
     use crate::store::memory::MemoryStore;
+    use crate::domain::api_key::{ApiKeyRecord, KeyStatus};
     use lambda_http::http::HeaderValue;
 
     fn headers(values: &[&str]) -> HeaderMap {
@@ -268,7 +203,7 @@ mod tests {
     fn record(status: KeyStatus, expires_at: Option<Timestamp>) -> ApiKeyRecord {
         ApiKeyRecord {
             key_id: "key_1".into(),
-            org_id: Uuid::new_v4(),
+            org_id: OrgId::new_v4(),
             scopes: [SCOPE_POOLS_WRITE.to_string()].into(),
             status,
             expires_at,
@@ -349,7 +284,7 @@ mod tests {
     fn scopes_are_required_exactly() {
         let p = Principal {
             key_id: "k".into(),
-            org_id: Uuid::new_v4(),
+            org_id: OrgId::new_v4(),
             scopes: [SCOPE_POOLS_WRITE.to_string()].into(),
         };
         assert!(p.require_scope(SCOPE_POOLS_WRITE).is_ok());

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::auth::{ApiKeyRecord, KeyHash};
+use crate::domain::api_key::{ApiKeyRecord, KeyHash};
 use crate::clock::Timestamp;
 
 pub const DEFAULT_TTL_SECS: u64 = 30;
@@ -143,13 +143,13 @@ impl AuthCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::KeyStatus;
-    use uuid::Uuid;
+    use crate::domain::api_key::KeyStatus;
+    use crate::domain::ids::OrgId;
 
     fn rec() -> ApiKeyRecord {
         ApiKeyRecord {
             key_id: "k".into(),
-            org_id: Uuid::new_v4(),
+            org_id: OrgId::new_v4(),
             scopes: Default::default(),
             status: KeyStatus::Active,
             expires_at: None,

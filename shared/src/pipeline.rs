@@ -9,13 +9,12 @@ use std::time::{Duration, Instant};
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::value::RawValue;
-use uuid::Uuid;
 
 use crate::auth::{authenticate, Principal};
 use crate::auth_cache::AuthCache;
 use crate::body::parse_object;
 use crate::clock::{Clock, SystemClock, Timestamp};
-use crate::domain::ids::parse_path_uuid;
+use crate::domain::ids::{OrgId, PoolId};
 use crate::domain::JsonObject;
 use crate::envelope::{error_response, success_response, Dialect};
 use crate::error::{error_chain, ApiError};
@@ -82,7 +81,7 @@ impl Services {
 #[derive(Debug)]
 pub struct Accepted {
     pub principal: Principal,
-    pub id: Uuid,
+    pub id: PoolId,
     pub body: JsonObject,
     pub precondition: Precondition,
     pub now: Timestamp,
@@ -112,7 +111,7 @@ where
 {
     let started = Instant::now();
     let request_id = RequestId::new();
-    let mut org_id: Option<Uuid> = None;
+    let mut org_id: Option<OrgId> = None;
     let run = async {
         let accepted = accept(&req, route, svc).await?;
         org_id = Some(accepted.principal.org_id);
@@ -182,7 +181,7 @@ pub async fn accept(req: &Request, route: &Route, svc: &Services) -> Result<Acce
     let now = svc.clock.now();
     let principal = authenticate(req.headers(), svc.store.as_ref(), &svc.auth_cache, now).await?;
     principal.require_scope(route.scope)?;
-    let id = parse_path_uuid(&raw_id).ok_or(ApiError::NotFound)?;
+    let id = PoolId::from_path(&raw_id).ok_or(ApiError::NotFound)?;
     let body = parse_object(req.headers(), req.body().as_ref())?;
     Ok(Accepted {
         principal,

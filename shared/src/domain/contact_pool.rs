@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use uuid::Uuid;
 
+use super::ids::{OrgId, PoolId};
 use super::text::{integer_from_json, is_control, name_from_json, parse_name};
 use super::validation::{take, FieldErrorKind, FieldErrors};
 use crate::clock::Timestamp;
@@ -31,6 +31,11 @@ pub struct PoolName(String);
 impl PoolName {
     pub fn parse(s: &str) -> Result<Self, String> {
         parse_name(s, NAME_MIN, NAME_MAX).map(Self)
+    }
+
+    /// [`PoolName::parse`] for a JSON value, which must be a string.
+    pub fn from_json(v: &Value) -> Result<Self, String> {
+        name_from_json(v, NAME_MIN, NAME_MAX).map(Self)
     }
 
     pub fn as_str(&self) -> &str {
@@ -148,19 +153,19 @@ impl ContactPoolPatch {
     /// `UpdateExpression`).
     pub fn apply_to(&self, pool: &mut ContactPool) {
         if let Some(n) = &self.name {
-            pool.name = n.as_str().to_owned();
+            pool.name = n.clone();
         }
         if let Some(d) = &self.description {
-            pool.description = d.as_ref().map(|d| d.as_str().to_owned());
+            pool.description = d.clone();
         }
         if let Some(t) = self.pool_type {
             pool.pool_type = t;
         }
         if let Some(m) = self.max_parallel_items {
-            pool.max_parallel_items = m.get();
+            pool.max_parallel_items = m;
         }
         if let Some(m) = self.max_retries {
-            pool.max_retries = m.get();
+            pool.max_retries = m;
         }
         if let Some(a) = self.is_active {
             pool.is_active = a;
@@ -182,7 +187,7 @@ impl TryFrom<&[(String, Value)]> for ContactPoolPatch {
         if let Some(v) = take(body, "name") {
             check(
                 "name",
-                name_from_json(v, NAME_MIN, NAME_MAX).map(|n| patch.name = Some(PoolName(n))),
+                PoolName::from_json(v).map(|n| patch.name = Some(n)),
             );
         }
         if let Some(v) = take(body, "description") {
@@ -239,16 +244,16 @@ impl TryFrom<&[(String, Value)]> for ContactPoolPatch {
     }
 }
 
-/// A contact pool as stored.
+/// A contact pool as stored, made of the same validated types as a patch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactPool {
-    pub id: Uuid,
-    pub org_id: Uuid,
-    pub name: String,
-    pub description: Option<String>,
+    pub id: PoolId,
+    pub org_id: OrgId,
+    pub name: PoolName,
+    pub description: Option<Description>,
     pub pool_type: PoolType,
-    pub max_parallel_items: u8,
-    pub max_retries: u32,
+    pub max_parallel_items: MaxParallelItems,
+    pub max_retries: MaxRetries,
     pub is_active: bool,
     pub contacts_count: u64,
     pub created_at: Timestamp,
@@ -260,7 +265,7 @@ pub struct ContactPool {
 /// of the docs expects); serialized straight into the response, with no `Value` in between.
 #[derive(Debug, Serialize)]
 pub struct ContactPoolView<'a> {
-    pub uuid: Uuid,
+    pub uuid: PoolId,
     pub name: &'a str,
     pub description: Option<&'a str>,
     #[serde(rename = "type")]
@@ -277,11 +282,11 @@ impl ContactPool {
     pub fn view(&self) -> ContactPoolView<'_> {
         ContactPoolView {
             uuid: self.id,
-            name: &self.name,
-            description: self.description.as_deref(),
+            name: self.name.as_str(),
+            description: self.description.as_ref().map(Description::as_str),
             pool_type: self.pool_type,
-            max_parallel_items: self.max_parallel_items,
-            max_retries: self.max_retries,
+            max_parallel_items: self.max_parallel_items.get(),
+            max_retries: self.max_retries.get(),
             is_active: self.is_active,
             contacts_count: self.contacts_count,
             created_at: self.created_at,
@@ -302,22 +307,22 @@ mod tests {
     #[test]
     fn the_view_is_written_in_the_contracts_order_byte_for_byte() {
         let t = Timestamp::parse("2026-11-22T10:15:00Z").unwrap();
-        let id = Uuid::parse_str("3c90c3cc-0d44-4b50-8888-8dd25736052a").unwrap();
+        let id = PoolId::parse("3c90c3cc-0d44-4b50-8888-8dd25736052a").unwrap();
         for (description, written) in [
             (None, "null".to_owned()),
             (
-                Some("Autumn \"leads\"\n".to_owned()),
+                Some(Description::parse("Autumn \"leads\"\n").unwrap()),
                 r#""Autumn \"leads\"\n""#.to_owned(),
             ),
         ] {
             let pool = ContactPool {
                 id,
-                org_id: Uuid::new_v4(),
-                name: "Warm leads é".into(),
+                org_id: OrgId::new_v4(),
+                name: PoolName::parse("Warm leads é").unwrap(),
                 description,
                 pool_type: PoolType::Parallel,
-                max_parallel_items: 20,
-                max_retries: 5,
+                max_parallel_items: MaxParallelItems::new(20).unwrap(),
+                max_retries: MaxRetries::new(5).unwrap(),
                 is_active: true,
                 contacts_count: 12,
                 created_at: t,

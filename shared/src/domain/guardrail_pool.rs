@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use uuid::Uuid;
 
+use super::ids::{BrandId, OrgId, PoolId};
 use super::text::{name_from_json, parse_name};
 use super::validation::{take, FieldErrorKind, FieldErrors};
 use crate::clock::Timestamp;
@@ -21,6 +21,11 @@ pub struct GuardrailName(String);
 impl GuardrailName {
     pub fn parse(s: &str) -> Result<Self, String> {
         parse_name(s, NAME_MIN, NAME_MAX).map(Self)
+    }
+
+    /// [`GuardrailName::parse`] for a JSON value, which must be a string.
+    pub fn from_json(v: &Value) -> Result<Self, String> {
+        name_from_json(v, NAME_MIN, NAME_MAX).map(Self)
     }
 
     pub fn as_str(&self) -> &str {
@@ -52,7 +57,17 @@ impl Slug {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// [`Slug::parse`] for a JSON value, which must be a string.
+    pub fn from_json(v: &Value) -> Result<Self, String> {
+        match v {
+            Value::String(s) => Self::parse(s),
+            _ => Err("must be a string".into()),
+        }
+    }
 }
+
+super::text::text_newtype_impls!(GuardrailName, Slug);
 
 /// A validated update: an absent field is left unchanged.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -74,18 +89,15 @@ impl TryFrom<&[(String, Value)]> for GuardrailPoolPatch {
         let mut errors = FieldErrors::new();
         let mut patch = Self::default();
         if let Some(v) = take(body, "name") {
-            match name_from_json(v, NAME_MIN, NAME_MAX) {
-                Ok(n) => patch.name = Some(GuardrailName(n)),
+            match GuardrailName::from_json(v) {
+                Ok(n) => patch.name = Some(n),
                 Err(m) => errors.invalid("name", m),
             }
         }
         if let Some(v) = take(body, "slug") {
-            match v {
-                Value::String(s) => match Slug::parse(s) {
-                    Ok(s) => patch.slug = Some(s),
-                    Err(m) => errors.invalid("slug", m),
-                },
-                _ => errors.invalid("slug", "must be a string"),
+            match Slug::from_json(v) {
+                Ok(s) => patch.slug = Some(s),
+                Err(m) => errors.invalid("slug", m),
             }
         }
         for (k, _) in body {
@@ -99,14 +111,14 @@ impl TryFrom<&[(String, Value)]> for GuardrailPoolPatch {
     }
 }
 
-/// A guardrail pool as stored.
+/// A guardrail pool as stored, made of the same validated types as a patch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GuardrailPool {
-    pub id: Uuid,
-    pub org_id: Uuid,
-    pub brand_id: Uuid,
-    pub name: String,
-    pub slug: String,
+    pub id: PoolId,
+    pub org_id: OrgId,
+    pub brand_id: BrandId,
+    pub name: GuardrailName,
+    pub slug: Slug,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: u64,
@@ -115,9 +127,9 @@ pub struct GuardrailPool {
 /// The API's `data` object, its fields in the order of API.md §3's example.
 #[derive(Debug, Serialize)]
 pub struct GuardrailPoolView<'a> {
-    pub id: Uuid,
-    pub org_id: Uuid,
-    pub brand_id: Uuid,
+    pub id: PoolId,
+    pub org_id: OrgId,
+    pub brand_id: BrandId,
     pub name: &'a str,
     pub slug: &'a str,
     pub created_at: Timestamp,
@@ -130,8 +142,8 @@ impl GuardrailPool {
             id: self.id,
             org_id: self.org_id,
             brand_id: self.brand_id,
-            name: &self.name,
-            slug: &self.slug,
+            name: self.name.as_str(),
+            slug: self.slug.as_str(),
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
@@ -151,13 +163,14 @@ mod tests {
     fn the_view_is_written_in_the_contracts_order_byte_for_byte() {
         let t = Timestamp::parse("2026-11-22T10:15:00Z").unwrap();
         let u = Timestamp::parse("2026-11-23T08:00:00Z").unwrap();
-        let [id, org, brand] = [1, 2, 3].map(|i| Uuid::from_u128(i));
+        let [id, org, brand] = [1, 2, 3].map(uuid::Uuid::from_u128);
+        let (id, org, brand) = (PoolId::from(id), OrgId::from(org), BrandId::from(brand));
         let pool = GuardrailPool {
             id,
             org_id: org,
             brand_id: brand,
-            name: "Outbound \"EU\" é".into(),
-            slug: "outbound-eu".into(),
+            name: GuardrailName::parse("Outbound \"EU\" é").unwrap(),
+            slug: Slug::parse("outbound-eu").unwrap(),
             created_at: t,
             updated_at: u,
             version: 3,

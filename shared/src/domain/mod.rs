@@ -1,5 +1,6 @@
 //! Validated domain types: raw JSON in, newtypes with one checking constructor out.
 
+pub mod api_key;
 pub mod contact_pool;
 pub mod guardrail_pool;
 pub mod ids;

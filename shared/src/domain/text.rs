@@ -53,6 +53,37 @@ pub fn integer_from_json(v: &Value, min: i64, max: i64) -> Result<i64, String> {
     }
 }
 
+/// What every validated text newtype offers besides its constructor: `Display`, `AsRef<str>`,
+/// and comparison with plain strings (`pool.name == "Gold leads"`).
+macro_rules! text_newtype_impls {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl AsRef<str> for $t {
+            fn as_ref(&self) -> &str {
+                self.as_str()
+            }
+        }
+
+        impl PartialEq<str> for $t {
+            fn eq(&self, other: &str) -> bool {
+                self.as_str() == other
+            }
+        }
+
+        impl PartialEq<&str> for $t {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+    )*};
+}
+pub(crate) use text_newtype_impls;
+
 #[cfg(test)]
 mod tests {
     use super::*;

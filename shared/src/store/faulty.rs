@@ -1,14 +1,17 @@
 //! A store that fails on purpose, for tests of the 409/500/503 paths: it wraps a real store and
-//! answers the chosen operations with the chosen error.
+//! answers the chosen operations with the chosen error. Compiled only with the `test-support`
+//! feature, so it is never in a function's binary.
 
 use async_trait::async_trait;
-use uuid::Uuid;
 
-use super::{Precondition, Store, StoreError, StoreSnapshot};
-use crate::auth::{ApiKeyRecord, KeyHash};
+use super::{
+    ApiKeys, ContactPools, GuardrailPools, Precondition, StoreAdmin, StoreError, StoreSnapshot,
+};
 use crate::clock::Timestamp;
+use crate::domain::api_key::{ApiKeyRecord, KeyHash};
 use crate::domain::contact_pool::{ContactPool, ContactPoolPatch};
 use crate::domain::guardrail_pool::{GuardrailPool, GuardrailPoolPatch};
+use crate::domain::ids::{OrgId, PoolId};
 
 /// Which calls fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +36,7 @@ pub struct FaultyStore<S> {
     fault: Fault,
 }
 
-impl<S: Store> FaultyStore<S> {
+impl<S: StoreAdmin> FaultyStore<S> {
     pub fn new(inner: S, on: FailOn, fault: Fault) -> Self {
         Self { inner, on, fault }
     }
@@ -57,21 +60,28 @@ impl<S: Store> FaultyStore<S> {
 }
 
 #[async_trait]
-impl<S: Store> Store for FaultyStore<S> {
+impl<S: StoreAdmin> ApiKeys for FaultyStore<S> {
     async fn find_api_key(&self, hash: &KeyHash) -> Result<Option<ApiKeyRecord>, StoreError> {
         self.check(FailOn::Auth)?;
         self.inner.find_api_key(hash).await
     }
+}
 
-    async fn get_contact_pool(&self, org_id: Uuid, id: Uuid) -> Result<ContactPool, StoreError> {
+#[async_trait]
+impl<S: StoreAdmin> ContactPools for FaultyStore<S> {
+    async fn get_contact_pool(
+        &self,
+        org_id: OrgId,
+        id: PoolId,
+    ) -> Result<ContactPool, StoreError> {
         self.check(FailOn::Pools)?;
         self.inner.get_contact_pool(org_id, id).await
     }
 
     async fn update_contact_pool(
         &self,
-        org_id: Uuid,
-        id: Uuid,
+        org_id: OrgId,
+        id: PoolId,
         patch: &ContactPoolPatch,
         pre: &Precondition,
         now: Timestamp,
@@ -81,11 +91,14 @@ impl<S: Store> Store for FaultyStore<S> {
             .update_contact_pool(org_id, id, patch, pre, now)
             .await
     }
+}
 
+#[async_trait]
+impl<S: StoreAdmin> GuardrailPools for FaultyStore<S> {
     async fn get_guardrail_pool(
         &self,
-        org_id: Uuid,
-        id: Uuid,
+        org_id: OrgId,
+        id: PoolId,
     ) -> Result<GuardrailPool, StoreError> {
         self.check(FailOn::Pools)?;
         self.inner.get_guardrail_pool(org_id, id).await
@@ -93,8 +106,8 @@ impl<S: Store> Store for FaultyStore<S> {
 
     async fn update_guardrail_pool(
         &self,
-        org_id: Uuid,
-        id: Uuid,
+        org_id: OrgId,
+        id: PoolId,
         patch: &GuardrailPoolPatch,
         pre: &Precondition,
         now: Timestamp,
@@ -104,7 +117,10 @@ impl<S: Store> Store for FaultyStore<S> {
             .update_guardrail_pool(org_id, id, patch, pre, now)
             .await
     }
+}
 
+#[async_trait]
+impl<S: StoreAdmin> StoreAdmin for FaultyStore<S> {
     async fn create_api_key(
         &self,
         hash: &KeyHash,

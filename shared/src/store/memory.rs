@@ -5,20 +5,23 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
-use uuid::Uuid;
 
-use super::{Precondition, SlugClaim, Store, StoreError, StoreSnapshot};
-use crate::auth::{ApiKeyRecord, KeyHash, KeyStatus};
+use super::{
+    ApiKeys, ContactPools, GuardrailPools, Precondition, SlugClaim, StoreAdmin, StoreError,
+    StoreSnapshot,
+};
 use crate::clock::Timestamp;
+use crate::domain::api_key::{ApiKeyRecord, KeyHash, KeyStatus};
 use crate::domain::contact_pool::{ContactPool, ContactPoolPatch};
-use crate::domain::guardrail_pool::{GuardrailPool, GuardrailPoolPatch};
+use crate::domain::guardrail_pool::{GuardrailPool, GuardrailPoolPatch, Slug};
+use crate::domain::ids::{OrgId, PoolId};
 
 #[derive(Default)]
 struct State {
     keys: HashMap<KeyHash, ApiKeyRecord>,
-    contact_pools: HashMap<Uuid, ContactPool>,
-    guardrail_pools: HashMap<Uuid, GuardrailPool>,
-    claims: HashMap<(Uuid, String), Uuid>,
+    contact_pools: HashMap<PoolId, ContactPool>,
+    guardrail_pools: HashMap<PoolId, GuardrailPool>,
+    claims: HashMap<(OrgId, Slug), PoolId>,
 }
 
 #[derive(Default)]
@@ -43,15 +46,16 @@ impl MemoryStore {
     }
 
     /// Removes a slug claim behind the store's back (to test `poolctl check`).
-    pub fn remove_claim_unchecked(&self, org_id: Uuid, slug: &str) {
-        self.lock().claims.remove(&(org_id, slug.to_owned()));
+    #[cfg(feature = "test-support")]
+    pub fn remove_claim_unchecked(&self, org_id: OrgId, slug: &Slug) {
+        self.lock().claims.remove(&(org_id, slug.clone()));
     }
 }
 
 fn owned<T: Clone>(
     item: Option<&T>,
-    org_of: impl Fn(&T) -> Uuid,
-    org_id: Uuid,
+    org_of: impl Fn(&T) -> OrgId,
+    org_id: OrgId,
 ) -> Result<T, StoreError> {
     match item {
         Some(i) if org_of(i) == org_id => Ok(i.clone()),
@@ -60,19 +64,26 @@ fn owned<T: Clone>(
 }
 
 #[async_trait]
-impl Store for MemoryStore {
+impl ApiKeys for MemoryStore {
     async fn find_api_key(&self, hash: &KeyHash) -> Result<Option<ApiKeyRecord>, StoreError> {
         Ok(self.lock().keys.get(hash).cloned())
     }
+}
 
-    async fn get_contact_pool(&self, org_id: Uuid, id: Uuid) -> Result<ContactPool, StoreError> {
+#[async_trait]
+impl ContactPools for MemoryStore {
+    async fn get_contact_pool(
+        &self,
+        org_id: OrgId,
+        id: PoolId,
+    ) -> Result<ContactPool, StoreError> {
         owned(self.lock().contact_pools.get(&id), |p| p.org_id, org_id)
     }
 
     async fn update_contact_pool(
         &self,
-        org_id: Uuid,
-        id: Uuid,
+        org_id: OrgId,
+        id: PoolId,
         patch: &ContactPoolPatch,
         pre: &Precondition,
         now: Timestamp,
@@ -86,19 +97,22 @@ impl Store for MemoryStore {
         state.contact_pools.insert(id, pool.clone());
         Ok(pool)
     }
+}
 
+#[async_trait]
+impl GuardrailPools for MemoryStore {
     async fn get_guardrail_pool(
         &self,
-        org_id: Uuid,
-        id: Uuid,
+        org_id: OrgId,
+        id: PoolId,
     ) -> Result<GuardrailPool, StoreError> {
         owned(self.lock().guardrail_pools.get(&id), |p| p.org_id, org_id)
     }
 
     async fn update_guardrail_pool(
         &self,
-        org_id: Uuid,
-        id: Uuid,
+        org_id: OrgId,
+        id: PoolId,
         patch: &GuardrailPoolPatch,
         pre: &Precondition,
         now: Timestamp,
@@ -106,28 +120,31 @@ impl Store for MemoryStore {
         let mut state = self.lock();
         let mut pool = owned(state.guardrail_pools.get(&id), |p| p.org_id, org_id)?;
         pre.require(pool.version)?;
-        let new_slug = patch.slug.as_ref().filter(|s| s.as_str() != pool.slug);
+        let new_slug = patch.slug.as_ref().filter(|s| **s != pool.slug);
         if patch.name.is_none() && new_slug.is_none() {
             return Ok(pool);
         }
         if let Some(slug) = new_slug {
-            let key = (org_id, slug.as_str().to_owned());
+            let key = (org_id, slug.clone());
             if state.claims.contains_key(&key) {
                 return Err(StoreError::SlugTaken);
             }
             state.claims.remove(&(org_id, pool.slug.clone()));
             state.claims.insert(key, id);
-            pool.slug = slug.as_str().to_owned();
+            pool.slug = slug.clone();
         }
         if let Some(name) = &patch.name {
-            pool.name = name.as_str().to_owned();
+            pool.name = name.clone();
         }
         pool.updated_at = now;
         pool.version += 1;
         state.guardrail_pools.insert(id, pool.clone());
         Ok(pool)
     }
+}
 
+#[async_trait]
+impl StoreAdmin for MemoryStore {
     async fn create_api_key(
         &self,
         hash: &KeyHash,

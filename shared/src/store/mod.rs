@@ -1,20 +1,27 @@
-//! The store port, and its adapters: [`dynamodb`] for real, [`memory`] for the embedded default
-//! and fast tests, [`faulty`] to fail on purpose. One contract suite (`tests/` crate) runs
-//! against the first two so they cannot drift.
+//! The store port, split by who uses it, and its adapters: [`dynamodb`] for real, [`memory`]
+//! for the embedded default and fast tests, and (feature `test-support`, never in a function
+//! binary) `faulty`, to fail on purpose. One contract suite (`tests/` crate) runs against the
+//! first two so they cannot drift.
+//!
+//! - [`ApiKeys`], [`ContactPools`], [`GuardrailPools`]: the calls a request makes; [`Store`] is
+//!   the three together, what a function's [`crate::pipeline::Services`] holds.
+//! - [`StoreAdmin`]: the administrative extension (keys, pool creation, the snapshot), used by
+//!   `poolctl`, `local-api`'s demo seeding and the tests; never on a request path.
 
 pub mod dynamodb;
+#[cfg(feature = "test-support")]
 pub mod faulty;
 pub mod https;
 pub mod memory;
 
 use async_trait::async_trait;
 use lambda_http::http::{header::IF_MATCH, HeaderMap};
-use uuid::Uuid;
 
-use crate::auth::{ApiKeyRecord, KeyHash};
 use crate::clock::Timestamp;
+use crate::domain::api_key::{ApiKeyRecord, KeyHash};
 use crate::domain::contact_pool::{ContactPool, ContactPoolPatch};
-use crate::domain::guardrail_pool::{GuardrailPool, GuardrailPoolPatch};
+use crate::domain::guardrail_pool::{GuardrailPool, GuardrailPoolPatch, Slug};
+use crate::domain::ids::{OrgId, PoolId};
 use crate::error::{ApiError, BoxError};
 
 /// How many times a guardrail slug change is tried when the pool moves under it (or the
@@ -116,12 +123,13 @@ impl Precondition {
 /// A slug claim: `slug` in `org_id` belongs to `pool_id`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlugClaim {
-    pub org_id: Uuid,
-    pub slug: String,
-    pub pool_id: Uuid,
+    pub org_id: OrgId,
+    pub slug: Slug,
+    pub pool_id: PoolId,
 }
 
-/// Everything `poolctl check` looks at.
+/// Everything in the store, read by an administrative scan (`poolctl check` reads it against
+/// API.md §4's invariants).
 #[derive(Debug, Clone, Default)]
 pub struct StoreSnapshot {
     pub contact_pools: Vec<ContactPool>,
@@ -131,87 +139,59 @@ pub struct StoreSnapshot {
     pub unreadable: Vec<String>,
 }
 
-impl StoreSnapshot {
-    /// API.md §4 invariants 2 and 3: claims and pools agree, one pool per slug per organization.
-    pub fn problems(&self) -> Vec<String> {
-        use std::collections::HashMap;
-        let mut problems = self.unreadable.clone();
-        let pools: HashMap<Uuid, &GuardrailPool> =
-            self.guardrail_pools.iter().map(|p| (p.id, p)).collect();
-        let claims: HashMap<(Uuid, &str), Uuid> = self
-            .claims
-            .iter()
-            .map(|c| ((c.org_id, c.slug.as_str()), c.pool_id))
-            .collect();
-        for c in &self.claims {
-            match pools.get(&c.pool_id) {
-                None => problems.push(format!(
-                    "slug claim {}/{} points at missing pool {}",
-                    c.org_id, c.slug, c.pool_id
-                )),
-                Some(p) if p.org_id != c.org_id || p.slug != c.slug => problems.push(format!(
-                    "slug claim {}/{} points at pool {} which holds {}/{}",
-                    c.org_id, c.slug, c.pool_id, p.org_id, p.slug
-                )),
-                Some(_) => {}
-            }
-        }
-        let mut holders: HashMap<(Uuid, &str), Vec<Uuid>> = HashMap::new();
-        for p in &self.guardrail_pools {
-            holders
-                .entry((p.org_id, p.slug.as_str()))
-                .or_default()
-                .push(p.id);
-            if claims.get(&(p.org_id, p.slug.as_str())) != Some(&p.id) {
-                problems.push(format!(
-                    "pool {} holds slug {}/{} without its claim",
-                    p.id, p.org_id, p.slug
-                ));
-            }
-        }
-        for ((org, slug), ids) in holders {
-            if ids.len() > 1 {
-                problems.push(format!("slug {org}/{slug} is held by {} pools", ids.len()));
-            }
-        }
-        problems.sort();
-        problems
-    }
+/// Key lookups, for authentication.
+#[async_trait]
+pub trait ApiKeys: Send + Sync {
+    async fn find_api_key(&self, hash: &KeyHash) -> Result<Option<ApiKeyRecord>, StoreError>;
 }
 
-/// The store port. Every write checks the organization in its own condition.
+/// What `PUT /api/v1/pools/{uuid}` needs. Every write checks the organization in its own
+/// condition.
 #[async_trait]
-pub trait Store: Send + Sync {
-    async fn find_api_key(&self, hash: &KeyHash) -> Result<Option<ApiKeyRecord>, StoreError>;
-
-    async fn get_contact_pool(&self, org_id: Uuid, id: Uuid) -> Result<ContactPool, StoreError>;
+pub trait ContactPools: Send + Sync {
+    async fn get_contact_pool(&self, org_id: OrgId, id: PoolId)
+        -> Result<ContactPool, StoreError>;
 
     /// One conditional write: exists, same organization, version admitted; version + 1.
     async fn update_contact_pool(
         &self,
-        org_id: Uuid,
-        id: Uuid,
+        org_id: OrgId,
+        id: PoolId,
         patch: &ContactPoolPatch,
         pre: &Precondition,
         now: Timestamp,
     ) -> Result<ContactPool, StoreError>;
+}
 
-    async fn get_guardrail_pool(&self, org_id: Uuid, id: Uuid)
-        -> Result<GuardrailPool, StoreError>;
+/// What `PATCH /v1/guardrails/pools/{id}` needs.
+#[async_trait]
+pub trait GuardrailPools: Send + Sync {
+    async fn get_guardrail_pool(
+        &self,
+        org_id: OrgId,
+        id: PoolId,
+    ) -> Result<GuardrailPool, StoreError>;
 
     /// A rename is one conditional write; a slug change moves the slug claim in the same
     /// transaction; a slug equal to the current one writes nothing for the slug.
     async fn update_guardrail_pool(
         &self,
-        org_id: Uuid,
-        id: Uuid,
+        org_id: OrgId,
+        id: PoolId,
         patch: &GuardrailPoolPatch,
         pre: &Precondition,
         now: Timestamp,
     ) -> Result<GuardrailPool, StoreError>;
+}
 
-    // Administration: poolctl, seeding and tests.
+/// What the functions need: every request-path call, nothing administrative.
+pub trait Store: ApiKeys + ContactPools + GuardrailPools {}
 
+impl<T: ApiKeys + ContactPools + GuardrailPools + ?Sized> Store for T {}
+
+/// The administrative extension: `poolctl`, `local-api`'s demo seeding, and tests.
+#[async_trait]
+pub trait StoreAdmin: Store {
     async fn create_api_key(&self, hash: &KeyHash, record: &ApiKeyRecord)
         -> Result<(), StoreError>;
 

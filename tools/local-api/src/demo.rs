@@ -7,24 +7,28 @@
 
 use std::fmt::Write;
 
-use shared::auth::{ApiKeyRecord, KeyHash, KeyStatus, SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
+use shared::auth::{SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
 use shared::clock::Timestamp;
-use shared::domain::contact_pool::{ContactPool, PoolType};
-use shared::domain::guardrail_pool::GuardrailPool;
-use shared::store::{Store, StoreError};
-use uuid::{uuid, Uuid};
+use shared::domain::api_key::{ApiKeyRecord, KeyHash, KeyStatus};
+use shared::domain::contact_pool::{
+    ContactPool, Description, MaxParallelItems, MaxRetries, PoolName, PoolType,
+};
+use shared::domain::guardrail_pool::{GuardrailName, GuardrailPool, Slug};
+use shared::domain::ids::{BrandId, OrgId, PoolId};
+use shared::store::{StoreAdmin, StoreError};
+use uuid::uuid;
 
-pub const ORG_ID: Uuid = uuid!("11111111-1111-4111-8111-111111111111");
+pub const ORG_ID: OrgId = OrgId::from_uuid(uuid!("11111111-1111-4111-8111-111111111111"));
 /// Another organization: its pools are "not found" to every demo key.
-pub const OTHER_ORG_ID: Uuid = uuid!("22222222-2222-4222-8222-222222222222");
-pub const BRAND_ID: Uuid = uuid!("b0000000-0000-4000-8000-000000000001");
+pub const OTHER_ORG_ID: OrgId = OrgId::from_uuid(uuid!("22222222-2222-4222-8222-222222222222"));
+pub const BRAND_ID: BrandId = BrandId::from_uuid(uuid!("b0000000-0000-4000-8000-000000000001"));
 
-pub const WARM_LEADS: Uuid = uuid!("c0000000-0000-4000-8000-000000000001");
-pub const NIGHT_SHIFT: Uuid = uuid!("c0000000-0000-4000-8000-000000000002");
-pub const OTHER_ORG_CONTACT_POOL: Uuid = uuid!("c0000000-0000-4000-8000-000000000099");
-pub const OUTBOUND_US: Uuid = uuid!("a0000000-0000-4000-8000-000000000001");
-pub const OUTBOUND_EU: Uuid = uuid!("a0000000-0000-4000-8000-000000000002");
-pub const OTHER_ORG_GUARDRAIL_POOL: Uuid = uuid!("a0000000-0000-4000-8000-000000000099");
+pub const WARM_LEADS: PoolId = PoolId::from_uuid(uuid!("c0000000-0000-4000-8000-000000000001"));
+pub const NIGHT_SHIFT: PoolId = PoolId::from_uuid(uuid!("c0000000-0000-4000-8000-000000000002"));
+pub const OTHER_ORG_CONTACT_POOL: PoolId = PoolId::from_uuid(uuid!("c0000000-0000-4000-8000-000000000099"));
+pub const OUTBOUND_US: PoolId = PoolId::from_uuid(uuid!("a0000000-0000-4000-8000-000000000001"));
+pub const OUTBOUND_EU: PoolId = PoolId::from_uuid(uuid!("a0000000-0000-4000-8000-000000000002"));
+pub const OTHER_ORG_GUARDRAIL_POOL: PoolId = PoolId::from_uuid(uuid!("a0000000-0000-4000-8000-000000000099"));
 
 /// A demo API key of the demo organization.
 #[derive(Debug, Clone, Copy)]
@@ -61,23 +65,25 @@ pub const KEYS: [DemoKey; 4] = [
     KEY_NO_SCOPES,
 ];
 
-pub fn contact_pools(now: Timestamp) -> Vec<ContactPool> {
-    let pool =
-        |id, org_id, name: &str, description: Option<&str>, pool_type, contacts| ContactPool {
+/// The demo's contact pools. Their fields go through the API's own checks, like any pool's.
+pub fn contact_pools(now: Timestamp) -> Result<Vec<ContactPool>, String> {
+    let pool = |id, org_id, name: &str, description: Option<&str>, pool_type, contacts| {
+        Ok::<_, String>(ContactPool {
             id,
             org_id,
-            name: name.into(),
-            description: description.map(Into::into),
+            name: PoolName::parse(name)?,
+            description: description.map(Description::parse).transpose()?,
             pool_type,
-            max_parallel_items: 10,
-            max_retries: 3,
+            max_parallel_items: MaxParallelItems::new(10)?,
+            max_retries: MaxRetries::new(3)?,
             is_active: true,
             contacts_count: contacts,
             created_at: now,
             updated_at: now,
             version: 1,
-        };
-    vec![
+        })
+    };
+    [
         pool(
             WARM_LEADS,
             ORG_ID,
@@ -103,20 +109,25 @@ pub fn contact_pools(now: Timestamp) -> Vec<ContactPool> {
             3,
         ),
     ]
+    .into_iter()
+    .collect()
 }
 
-pub fn guardrail_pools(now: Timestamp) -> Vec<GuardrailPool> {
-    let pool = |id, org_id, name: &str, slug: &str| GuardrailPool {
-        id,
-        org_id,
-        brand_id: BRAND_ID,
-        name: name.into(),
-        slug: slug.into(),
-        created_at: now,
-        updated_at: now,
-        version: 1,
+/// The demo's guardrail pools, checked like [`contact_pools`].
+pub fn guardrail_pools(now: Timestamp) -> Result<Vec<GuardrailPool>, String> {
+    let pool = |id, org_id, name: &str, slug: &str| {
+        Ok::<_, String>(GuardrailPool {
+            id,
+            org_id,
+            brand_id: BRAND_ID,
+            name: GuardrailName::parse(name)?,
+            slug: Slug::parse(slug)?,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        })
     };
-    vec![
+    [
         pool(OUTBOUND_US, ORG_ID, "Outbound US", "outbound-us"),
         pool(OUTBOUND_EU, ORG_ID, "Outbound EU", "outbound-eu"),
         // The same slug in another organization: slugs are unique per organization only.
@@ -127,10 +138,12 @@ pub fn guardrail_pools(now: Timestamp) -> Vec<GuardrailPool> {
             "outbound-us",
         ),
     ]
+    .into_iter()
+    .collect()
 }
 
 /// Stores the demo keys and pools.
-pub async fn seed(store: &dyn Store, now: Timestamp) -> Result<(), StoreError> {
+pub async fn seed(store: &dyn StoreAdmin, now: Timestamp) -> Result<(), StoreError> {
     for k in KEYS {
         let record = ApiKeyRecord {
             key_id: k.key_id.into(),
@@ -141,10 +154,11 @@ pub async fn seed(store: &dyn Store, now: Timestamp) -> Result<(), StoreError> {
         };
         store.create_api_key(&KeyHash::of(k.key), &record).await?;
     }
-    for p in contact_pools(now) {
+    let bad_demo = |e: String| StoreError::Internal(format!("demo data: {e}").into());
+    for p in contact_pools(now).map_err(bad_demo)? {
         store.create_contact_pool(&p).await?;
     }
-    for p in guardrail_pools(now) {
+    for p in guardrail_pools(now).map_err(bad_demo)? {
         store.create_guardrail_pool(&p).await?;
     }
     Ok(())
@@ -181,8 +195,8 @@ impl Example {
 }
 
 pub fn examples() -> Vec<Example> {
-    let contact = |id: Uuid| format!("/api/v1/pools/{id}");
-    let guardrail = |id: Uuid| format!("/v1/guardrails/pools/{id}");
+    let contact = |id: PoolId| format!("/api/v1/pools/{id}");
+    let guardrail = |id: PoolId| format!("/v1/guardrails/pools/{id}");
     let ex = |status, what, method, path, key: Option<DemoKey>, body| Example {
         status,
         what,

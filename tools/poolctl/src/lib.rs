@@ -1,16 +1,16 @@
 //! `poolctl`: administration of the pools table. Every command prints JSON on stdout; errors go
-//! to stderr with a non-zero exit. The command logic takes a `&dyn Store`, so tests run it on
-//! either adapter.
+//! to stderr with a non-zero exit. The command logic takes a `&dyn StoreAdmin` (the store's
+//! administrative extension), so tests run it on either adapter. `check` holds the invariant
+//! check of API.md §4 ([`problems`]).
 //!
 //! Arguments are checked by the same validated types the API uses (`PoolName`, `Slug`, …), so
 //! the CLI cannot create a pool the API would refuse to write.
 
 use clap::{Args, Parser, Subcommand};
 use serde_json::{json, Value};
-use shared::auth::{
-    generate_key, new_key_id, ApiKeyRecord, KeyHash, KeyStatus, SCOPE_ORG_ADMIN_WRITE,
-    SCOPE_POOLS_WRITE,
-};
+use shared::auth::{generate_key, new_key_id, SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
+use shared::domain::api_key::{ApiKeyRecord, KeyHash, KeyStatus};
+use shared::domain::ids::{BrandId, OrgId, PoolId};
 use shared::clock::Timestamp;
 use shared::domain::contact_pool::{
     ContactPool, Description, MaxParallelItems, MaxRetries, PoolName, PoolType,
@@ -18,8 +18,7 @@ use shared::domain::contact_pool::{
 use shared::domain::guardrail_pool::{GuardrailName, GuardrailPool, Slug};
 use shared::store::dynamodb::DynamoStore;
 use shared::store::https::TrustRoots;
-use shared::store::{Store, StoreError};
-use uuid::Uuid;
+use shared::store::{StoreAdmin, StoreError, StoreSnapshot};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -79,7 +78,7 @@ pub enum KeyCommand {
 pub struct KeyCreate {
     /// The organization the key acts in.
     #[arg(long)]
-    pub org: Uuid,
+    pub org: OrgId,
     /// A scope the key grants; repeat for more. None: the key authenticates but may call
     /// neither endpoint.
     #[arg(long = "scope", value_parser = [SCOPE_POOLS_WRITE, SCOPE_ORG_ADMIN_WRITE])]
@@ -105,7 +104,7 @@ pub enum ContactPoolCommand {
 pub struct ContactPoolCreate {
     /// The organization that owns the pool.
     #[arg(long)]
-    pub org: Uuid,
+    pub org: OrgId,
     /// 3–255 characters after trimming.
     #[arg(long, value_parser = PoolName::parse)]
     pub name: PoolName,
@@ -140,10 +139,10 @@ pub enum GuardrailPoolCommand {
 pub struct GuardrailPoolCreate {
     /// The organization that owns the pool.
     #[arg(long)]
-    pub org: Uuid,
+    pub org: OrgId,
     /// The brand the pool belongs to (never changes).
     #[arg(long)]
-    pub brand: Uuid,
+    pub brand: BrandId,
     /// 1–255 characters after trimming.
     #[arg(long, value_parser = GuardrailName::parse)]
     pub name: GuardrailName,
@@ -222,7 +221,7 @@ impl Outcome {
 /// Runs any command but `table create` (which needs the DynamoDB adapter itself).
 pub async fn execute(
     command: &Command,
-    store: &dyn Store,
+    store: &dyn StoreAdmin,
     now: Timestamp,
 ) -> Result<Outcome, CliError> {
     match command {
@@ -261,7 +260,7 @@ pub async fn table_create(store: &DynamoStore) -> Result<Value, CliError> {
 }
 
 /// `key create`: a new key, shown only in what this returns; the store gets its hash.
-pub async fn key_create(store: &dyn Store, args: &KeyCreate) -> Result<Value, CliError> {
+pub async fn key_create(store: &dyn StoreAdmin, args: &KeyCreate) -> Result<Value, CliError> {
     let key = generate_key()
         .map_err(|e| CliError::Failed(format!("no random source for the key: {e}")))?;
     let record = ApiKeyRecord {
@@ -285,7 +284,7 @@ pub async fn key_create(store: &dyn Store, args: &KeyCreate) -> Result<Value, Cl
 }
 
 /// `key revoke`: revoking a revoked key is fine; an unknown id is an error.
-pub async fn key_revoke(store: &dyn Store, key_id: &str) -> Result<Value, CliError> {
+pub async fn key_revoke(store: &dyn StoreAdmin, key_id: &str) -> Result<Value, CliError> {
     match store.revoke_api_key(key_id).await {
         Ok(()) => Ok(json!({ "key_id": key_id, "status": KeyStatus::Revoked.as_str() })),
         Err(StoreError::NotFound) => Err(CliError::Failed(format!("no key with id {key_id}"))),
@@ -296,13 +295,13 @@ pub async fn key_revoke(store: &dyn Store, key_id: &str) -> Result<Value, CliErr
 /// The pool `contact-pool create` would store (a fresh id, version 1).
 pub fn new_contact_pool(args: &ContactPoolCreate, now: Timestamp) -> ContactPool {
     ContactPool {
-        id: Uuid::new_v4(),
+        id: PoolId::new_v4(),
         org_id: args.org,
-        name: args.name.as_str().to_owned(),
-        description: args.description.as_ref().map(|d| d.as_str().to_owned()),
+        name: args.name.clone(),
+        description: args.description.clone(),
         pool_type: args.pool_type,
-        max_parallel_items: args.max_parallel_items.get(),
-        max_retries: args.max_retries.get(),
+        max_parallel_items: args.max_parallel_items,
+        max_retries: args.max_retries,
         is_active: !args.inactive,
         contacts_count: args.contacts_count,
         created_at: now,
@@ -313,7 +312,7 @@ pub fn new_contact_pool(args: &ContactPoolCreate, now: Timestamp) -> ContactPool
 
 /// `contact-pool create`: prints the pool as the API's `data` object.
 pub async fn contact_pool_create(
-    store: &dyn Store,
+    store: &dyn StoreAdmin,
     args: &ContactPoolCreate,
     now: Timestamp,
 ) -> Result<Value, CliError> {
@@ -328,16 +327,16 @@ pub async fn contact_pool_create(
 /// `guardrail-pool create`: the pool and its slug claim in one write; a taken slug writes
 /// nothing.
 pub async fn guardrail_pool_create(
-    store: &dyn Store,
+    store: &dyn StoreAdmin,
     args: &GuardrailPoolCreate,
     now: Timestamp,
 ) -> Result<Value, CliError> {
     let pool = GuardrailPool {
-        id: Uuid::new_v4(),
+        id: PoolId::new_v4(),
         org_id: args.org,
         brand_id: args.brand,
-        name: args.name.as_str().to_owned(),
-        slug: args.slug.as_str().to_owned(),
+        name: args.name.clone(),
+        slug: args.slug.clone(),
         created_at: now,
         updated_at: now,
         version: 1,
@@ -369,7 +368,7 @@ impl CheckReport {
 }
 
 /// `check`: reads the whole table and lists every disagreement between pools and claims.
-pub async fn check(store: &dyn Store) -> Result<CheckReport, CliError> {
+pub async fn check(store: &dyn StoreAdmin) -> Result<CheckReport, CliError> {
     let snapshot = store
         .snapshot()
         .await
@@ -377,8 +376,52 @@ pub async fn check(store: &dyn Store) -> Result<CheckReport, CliError> {
     Ok(CheckReport {
         pools: snapshot.guardrail_pools.len() + snapshot.contact_pools.len(),
         claims: snapshot.claims.len(),
-        problems: snapshot.problems(),
+        problems: problems(&snapshot),
     })
+}
+
+/// API.md §4 invariants 2 and 3 over a snapshot: claims and pools agree, one pool per slug per
+/// organization; plus every item that could not be read. Sorted, so reports compare.
+pub fn problems(snapshot: &StoreSnapshot) -> Vec<String> {
+    use std::collections::HashMap;
+    let mut problems = snapshot.unreadable.clone();
+    let pools: HashMap<PoolId, &GuardrailPool> =
+        snapshot.guardrail_pools.iter().map(|p| (p.id, p)).collect();
+    let claims: HashMap<(OrgId, &Slug), PoolId> = snapshot
+        .claims
+        .iter()
+        .map(|c| ((c.org_id, &c.slug), c.pool_id))
+        .collect();
+    for c in &snapshot.claims {
+        match pools.get(&c.pool_id) {
+            None => problems.push(format!(
+                "slug claim {}/{} points at missing pool {}",
+                c.org_id, c.slug, c.pool_id
+            )),
+            Some(p) if p.org_id != c.org_id || p.slug != c.slug => problems.push(format!(
+                "slug claim {}/{} points at pool {} which holds {}/{}",
+                c.org_id, c.slug, c.pool_id, p.org_id, p.slug
+            )),
+            Some(_) => {}
+        }
+    }
+    let mut holders: HashMap<(OrgId, &Slug), Vec<PoolId>> = HashMap::new();
+    for p in &snapshot.guardrail_pools {
+        holders.entry((p.org_id, &p.slug)).or_default().push(p.id);
+        if claims.get(&(p.org_id, &p.slug)) != Some(&p.id) {
+            problems.push(format!(
+                "pool {} holds slug {}/{} without its claim",
+                p.id, p.org_id, p.slug
+            ));
+        }
+    }
+    for ((org, slug), ids) in holders {
+        if ids.len() > 1 {
+            problems.push(format!("slug {org}/{slug} is held by {} pools", ids.len()));
+        }
+    }
+    problems.sort();
+    problems
 }
 
 /// Parses the command line, runs the command against `TABLE_NAME` and prints the outcome;
@@ -457,7 +500,7 @@ mod tests {
 
     #[test]
     fn contact_pool_defaults_are_the_documented_ones() {
-        let org = Uuid::new_v4().to_string();
+        let org = OrgId::new_v4().to_string();
         let cli = parse(&[
             "contact-pool",
             "create",
@@ -475,7 +518,7 @@ mod tests {
         assert_eq!(p.name, "Leads");
         assert_eq!(p.description, None);
         assert_eq!(p.pool_type, PoolType::Fifo);
-        assert_eq!((p.max_parallel_items, p.max_retries), (10, 3));
+        assert_eq!((p.max_parallel_items.get(), p.max_retries.get()), (10, 3));
         assert!(p.is_active);
         assert_eq!((p.contacts_count, p.version), (0, 1));
         assert_eq!((p.created_at, p.updated_at), (now, now));
@@ -483,8 +526,8 @@ mod tests {
 
     #[test]
     fn arguments_are_checked_by_the_api_s_own_rules() {
-        let org = Uuid::new_v4().to_string();
-        let brand = Uuid::new_v4().to_string();
+        let org = OrgId::new_v4().to_string();
+        let brand = BrandId::new_v4().to_string();
         let cp = |extra: &[&str]| {
             let mut a = vec!["contact-pool", "create", "--org", &org, "--name", "Leads"];
             a.extend_from_slice(extra);

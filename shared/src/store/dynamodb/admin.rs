@@ -21,7 +21,7 @@ use super::items::{
     contact_pool_item, get_s, guardrail_from_item, guardrail_item, keys, s, Item,
 };
 use super::DynamoStore;
-use crate::auth::{ApiKeyRecord, KeyHash, KeyStatus};
+use crate::domain::api_key::{ApiKeyRecord, KeyHash, KeyStatus};
 use crate::domain::contact_pool::ContactPool;
 use crate::domain::guardrail_pool::GuardrailPool;
 use crate::store::{StoreError, StoreSnapshot};

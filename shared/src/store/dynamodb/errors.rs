@@ -5,9 +5,9 @@ use std::fmt::Debug;
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::CancellationReason;
-use uuid::Uuid;
 
 use super::items::{get_s, Item};
+use crate::domain::ids::OrgId;
 use crate::store::{Precondition, StoreError};
 
 /// A single write's result, with a failed condition answered by `on_failed`.
@@ -69,7 +69,7 @@ where
 /// Tells why a pool's owner condition failed, from the item as it was.
 pub(super) fn condition_failure(
     old: Option<&Item>,
-    org_id: Uuid,
+    org_id: OrgId,
     pre: &Precondition,
 ) -> StoreError {
     let same_org = old

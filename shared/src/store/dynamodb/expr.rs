@@ -4,12 +4,13 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
-use uuid::Uuid;
 
 use super::errors::internal;
 use super::items::{n, s, Item};
 use crate::clock::Timestamp;
 use crate::domain::contact_pool::ContactPoolPatch;
+use crate::domain::guardrail_pool::{GuardrailName, Slug};
+use crate::domain::ids::OrgId;
 use crate::store::{Precondition, StoreError};
 
 /// DynamoDB's limit on the operands of `IN`.
@@ -77,7 +78,7 @@ impl Expr {
 }
 
 /// `attribute_exists(pk) AND org_id = :org [AND version IN (...)]`.
-pub(super) fn owner_condition(e: &mut Expr, org_id: Uuid, pre: &Precondition) -> String {
+pub(super) fn owner_condition(e: &mut Expr, org_id: OrgId, pre: &Precondition) -> String {
     let pk = e.name("pk");
     let org = e.name("org_id");
     let org_v = e.value(":org_id".into(), s(org_id.to_string()));
@@ -129,20 +130,24 @@ pub(super) fn contact_pool_update(patch: &ContactPoolPatch, now: Timestamp) -> E
 }
 
 /// A guardrail pool's rename: the name, `updated_at`, and the version bumped.
-pub(super) fn rename(name: &str, now: Timestamp) -> Expr {
+pub(super) fn rename(name: &GuardrailName, now: Timestamp) -> Expr {
     let mut e = Expr::default();
-    e.set("name", s(name));
+    e.set("name", s(name.as_str()));
     e.set("updated_at", s(now.to_string()));
     e.bump_version();
     e
 }
 
 /// A guardrail pool's slug change (with a rename if `new_name`): the pool's side of it.
-pub(super) fn slug_change(new_slug: &str, new_name: Option<&str>, now: Timestamp) -> Expr {
+pub(super) fn slug_change(
+    new_slug: &Slug,
+    new_name: Option<&GuardrailName>,
+    now: Timestamp,
+) -> Expr {
     let mut e = Expr::default();
-    e.set("slug", s(new_slug));
+    e.set("slug", s(new_slug.as_str()));
     if let Some(name) = new_name {
-        e.set("name", s(name));
+        e.set("name", s(name.as_str()));
     }
     e.set("updated_at", s(now.to_string()));
     e.bump_version();

@@ -8,17 +8,21 @@ use std::str::FromStr;
 use aws_sdk_dynamodb::types::AttributeValue;
 use uuid::Uuid;
 
-use crate::auth::{ApiKeyRecord, KeyHash, KeyStatus};
 use crate::clock::Timestamp;
-use crate::domain::contact_pool::{ContactPool, PoolType};
-use crate::domain::guardrail_pool::GuardrailPool;
+use crate::domain::api_key::{ApiKeyRecord, KeyHash, KeyStatus};
+use crate::domain::contact_pool::{
+    ContactPool, Description, MaxParallelItems, MaxRetries, PoolName, PoolType,
+};
+use crate::domain::guardrail_pool::{GuardrailName, GuardrailPool, Slug};
+use crate::domain::ids::{OrgId, PoolId};
 use crate::store::{SlugClaim, StoreError};
 
 pub(super) type Item = HashMap<String, AttributeValue>;
 
 pub mod keys {
     //! Partition keys of the item kinds.
-    use uuid::Uuid;
+    use crate::domain::guardrail_pool::Slug;
+    use crate::domain::ids::{OrgId, PoolId};
 
     pub fn api_key(hash_hex: &str) -> String {
         format!("APIKEY#{hash_hex}")
@@ -26,13 +30,13 @@ pub mod keys {
     pub fn api_key_id(key_id: &str) -> String {
         format!("APIKEYID#{key_id}")
     }
-    pub fn contact_pool(id: Uuid) -> String {
+    pub fn contact_pool(id: PoolId) -> String {
         format!("CONTACTPOOL#{id}")
     }
-    pub fn guardrail_pool(id: Uuid) -> String {
+    pub fn guardrail_pool(id: PoolId) -> String {
         format!("GUARDRAILPOOL#{id}")
     }
-    pub fn slug_claim(org_id: Uuid, slug: &str) -> String {
+    pub fn slug_claim(org_id: OrgId, slug: &Slug) -> String {
         format!("SLUG#{org_id}#{slug}")
     }
 }
@@ -68,8 +72,21 @@ fn get_bool(item: &Item, k: &str) -> Result<bool, crate::error::BoxError> {
     }
 }
 
-fn get_uuid(item: &Item, k: &str) -> Result<Uuid, crate::error::BoxError> {
-    Uuid::parse_str(get_s(item, k)?).map_err(|_| format!("attribute {k} is not a UUID").into())
+/// An id attribute, as the kind of id `T` is.
+fn get_id<T: From<Uuid>>(item: &Item, k: &str) -> Result<T, crate::error::BoxError> {
+    Uuid::parse_str(get_s(item, k)?)
+        .map(T::from)
+        .map_err(|_| format!("attribute {k} is not a UUID").into())
+}
+
+/// A text attribute, through its type's checking constructor: what was stored must still be
+/// what the API accepts.
+fn get_text<T>(
+    item: &Item,
+    k: &str,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<T, crate::error::BoxError> {
+    parse(get_s(item, k)?).map_err(|m| format!("attribute {k}: {m}").into())
 }
 
 fn get_time(item: &Item, k: &str) -> Result<Timestamp, crate::error::BoxError> {
@@ -123,7 +140,7 @@ pub(super) fn api_key_from_item(item: &Item) -> Result<ApiKeyRecord, StoreError>
         };
         Ok(ApiKeyRecord {
             key_id: get_s(item, "key_id")?.to_owned(),
-            org_id: get_uuid(item, "org_id")?,
+            org_id: get_id(item, "org_id")?,
             scopes,
             status: KeyStatus::parse(get_s(item, "status")?).ok_or("unknown key status")?,
             expires_at: match item.get("expires_at") {
@@ -140,10 +157,10 @@ pub(super) fn contact_pool_item(p: &ContactPool) -> Item {
         ("kind".to_owned(), s("contact_pool")),
         ("id".to_owned(), s(p.id.to_string())),
         ("org_id".to_owned(), s(p.org_id.to_string())),
-        ("name".to_owned(), s(&p.name)),
+        ("name".to_owned(), s(p.name.as_str())),
         ("type".to_owned(), s(p.pool_type.as_str())),
-        ("max_parallel_items".to_owned(), n(p.max_parallel_items)),
-        ("max_retries".to_owned(), n(p.max_retries)),
+        ("max_parallel_items".to_owned(), n(p.max_parallel_items.get())),
+        ("max_retries".to_owned(), n(p.max_retries.get())),
         ("is_active".to_owned(), AttributeValue::Bool(p.is_active)),
         ("contacts_count".to_owned(), n(p.contacts_count)),
         ("created_at".to_owned(), s(p.created_at.to_string())),
@@ -151,7 +168,7 @@ pub(super) fn contact_pool_item(p: &ContactPool) -> Item {
         ("version".to_owned(), n(p.version)),
     ]);
     if let Some(d) = &p.description {
-        item.insert("description".into(), s(d));
+        item.insert("description".into(), s(d.as_str()));
     }
     item
 }
@@ -159,16 +176,16 @@ pub(super) fn contact_pool_item(p: &ContactPool) -> Item {
 pub(super) fn contact_pool_from_item(item: &Item) -> Result<ContactPool, StoreError> {
     decode(|| {
         Ok(ContactPool {
-            id: get_uuid(item, "id")?,
-            org_id: get_uuid(item, "org_id")?,
-            name: get_s(item, "name")?.to_owned(),
+            id: get_id(item, "id")?,
+            org_id: get_id(item, "org_id")?,
+            name: get_text(item, "name", PoolName::parse)?,
             description: match item.get("description") {
                 None | Some(AttributeValue::Null(_)) => None,
-                Some(_) => Some(get_s(item, "description")?.to_owned()),
+                Some(_) => Some(get_text(item, "description", Description::parse)?),
             },
             pool_type: PoolType::parse(get_s(item, "type")?)?,
-            max_parallel_items: get_n(item, "max_parallel_items")?,
-            max_retries: get_n(item, "max_retries")?,
+            max_parallel_items: MaxParallelItems::new(get_n(item, "max_parallel_items")?)?,
+            max_retries: MaxRetries::new(get_n(item, "max_retries")?)?,
             is_active: get_bool(item, "is_active")?,
             contacts_count: get_n(item, "contacts_count")?,
             created_at: get_time(item, "created_at")?,
@@ -185,8 +202,8 @@ pub(super) fn guardrail_item(p: &GuardrailPool) -> Item {
         ("id".to_owned(), s(p.id.to_string())),
         ("org_id".to_owned(), s(p.org_id.to_string())),
         ("brand_id".to_owned(), s(p.brand_id.to_string())),
-        ("name".to_owned(), s(&p.name)),
-        ("slug".to_owned(), s(&p.slug)),
+        ("name".to_owned(), s(p.name.as_str())),
+        ("slug".to_owned(), s(p.slug.as_str())),
         ("created_at".to_owned(), s(p.created_at.to_string())),
         ("updated_at".to_owned(), s(p.updated_at.to_string())),
         ("version".to_owned(), n(p.version)),
@@ -196,11 +213,11 @@ pub(super) fn guardrail_item(p: &GuardrailPool) -> Item {
 pub(super) fn guardrail_from_item(item: &Item) -> Result<GuardrailPool, StoreError> {
     decode(|| {
         Ok(GuardrailPool {
-            id: get_uuid(item, "id")?,
-            org_id: get_uuid(item, "org_id")?,
-            brand_id: get_uuid(item, "brand_id")?,
-            name: get_s(item, "name")?.to_owned(),
-            slug: get_s(item, "slug")?.to_owned(),
+            id: get_id(item, "id")?,
+            org_id: get_id(item, "org_id")?,
+            brand_id: get_id(item, "brand_id")?,
+            name: get_text(item, "name", GuardrailName::parse)?,
+            slug: get_text(item, "slug", Slug::parse)?,
             created_at: get_time(item, "created_at")?,
             updated_at: get_time(item, "updated_at")?,
             version: get_n(item, "version")?,
@@ -208,12 +225,12 @@ pub(super) fn guardrail_from_item(item: &Item) -> Result<GuardrailPool, StoreErr
     })
 }
 
-pub(super) fn claim_item(org_id: Uuid, slug: &str, pool_id: Uuid) -> Item {
+pub(super) fn claim_item(org_id: OrgId, slug: &Slug, pool_id: PoolId) -> Item {
     HashMap::from([
         ("pk".to_owned(), s(keys::slug_claim(org_id, slug))),
         ("kind".to_owned(), s("slug_claim")),
         ("org_id".to_owned(), s(org_id.to_string())),
-        ("slug".to_owned(), s(slug)),
+        ("slug".to_owned(), s(slug.as_str())),
         ("pool_id".to_owned(), s(pool_id.to_string())),
     ])
 }
@@ -221,9 +238,9 @@ pub(super) fn claim_item(org_id: Uuid, slug: &str, pool_id: Uuid) -> Item {
 pub(super) fn claim_from_item(item: &Item) -> Result<SlugClaim, StoreError> {
     decode(|| {
         Ok(SlugClaim {
-            org_id: get_uuid(item, "org_id")?,
-            slug: get_s(item, "slug")?.to_owned(),
-            pool_id: get_uuid(item, "pool_id")?,
+            org_id: get_id(item, "org_id")?,
+            slug: get_text(item, "slug", Slug::parse)?,
+            pool_id: get_id(item, "pool_id")?,
         })
     })
 }

@@ -1,5 +1,6 @@
-//! The request path: the [`Store`] impl, and the reads, conditional writes and transactions it
-//! is made of. The administrative calls of the trait delegate to `admin`.
+//! The request path: the [`ApiKeys`], [`ContactPools`] and [`GuardrailPools`] impls, and the
+//! reads, conditional writes and transactions they are made of. The administrative extension
+//! ([`StoreAdmin`]) delegates to `admin`.
 
 use std::time::Duration;
 
@@ -11,7 +12,6 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, Delete, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
     Update,
 };
-use uuid::Uuid;
 
 use super::errors::{
     classify, condition_failure, internal, Cancellation, SlugChange, TxAction, TxFailure,
@@ -21,11 +21,15 @@ use super::items::{
     api_key_from_item, claim_item, contact_pool_from_item, guardrail_from_item, keys, s, Item,
 };
 use super::{admin, DynamoStore};
-use crate::auth::{ApiKeyRecord, KeyHash};
 use crate::clock::Timestamp;
+use crate::domain::api_key::{ApiKeyRecord, KeyHash};
 use crate::domain::contact_pool::{ContactPool, ContactPoolPatch};
-use crate::domain::guardrail_pool::{GuardrailPool, GuardrailPoolPatch};
-use crate::store::{Precondition, Store, StoreError, StoreSnapshot, MAX_SLUG_CHANGE_ATTEMPTS};
+use crate::domain::guardrail_pool::{GuardrailName, GuardrailPool, GuardrailPoolPatch, Slug};
+use crate::domain::ids::{OrgId, PoolId};
+use crate::store::{
+    ApiKeys, ContactPools, GuardrailPools, Precondition, StoreAdmin, StoreError, StoreSnapshot,
+    MAX_SLUG_CHANGE_ATTEMPTS,
+};
 
 impl DynamoStore {
     pub(super) async fn get(&self, pk: String) -> Result<Option<Item>, StoreError> {
@@ -46,9 +50,9 @@ impl DynamoStore {
     async fn get_owned<T>(
         &self,
         pk: String,
-        org_id: Uuid,
+        org_id: OrgId,
         decode: impl Fn(&Item) -> Result<T, StoreError>,
-        org_of: impl Fn(&T) -> Uuid,
+        org_of: impl Fn(&T) -> OrgId,
     ) -> Result<T, StoreError> {
         match self.get(pk).await?.map(|i| decode(&i)).transpose()? {
             Some(v) if org_of(&v) == org_id => Ok(v),
@@ -56,7 +60,11 @@ impl DynamoStore {
         }
     }
 
-    async fn owned_guardrail(&self, org_id: Uuid, id: Uuid) -> Result<GuardrailPool, StoreError> {
+    async fn owned_guardrail(
+        &self,
+        org_id: OrgId,
+        id: PoolId,
+    ) -> Result<GuardrailPool, StoreError> {
         self.get_owned(keys::guardrail_pool(id), org_id, guardrail_from_item, |p| {
             p.org_id
         })
@@ -69,7 +77,7 @@ impl DynamoStore {
     async fn conditional_update(
         &self,
         pk: String,
-        org_id: Uuid,
+        org_id: OrgId,
         pre: &Precondition,
         mut e: Expr,
     ) -> Result<Item, StoreError> {
@@ -141,8 +149,8 @@ impl DynamoStore {
     async fn change_slug(
         &self,
         pool: &GuardrailPool,
-        new_slug: &str,
-        new_name: Option<&str>,
+        new_slug: &Slug,
+        new_name: Option<&GuardrailName>,
         now: Timestamp,
     ) -> Result<(), TxFailure> {
         let items = slug_change_actions(&self.table, pool, new_slug, new_name, now)
@@ -155,8 +163,8 @@ impl DynamoStore {
 pub(super) fn slug_change_actions(
     table: &str,
     pool: &GuardrailPool,
-    new_slug: &str,
-    new_name: Option<&str>,
+    new_slug: &Slug,
+    new_name: Option<&GuardrailName>,
     now: Timestamp,
 ) -> Result<Vec<TransactWriteItem>, StoreError> {
     SlugChange::ORDER
@@ -200,18 +208,25 @@ pub(super) fn slug_change_actions(
 /// to as much again at random, so contenders spread out (at most about 2 s over all attempts).
 async fn backoff(attempt: u32) {
     let base = 10u64 << attempt.saturating_sub(1).min(4);
-    let jitter = (Uuid::new_v4().as_u128() % u128::from(base)) as u64;
+    let jitter = (uuid::Uuid::new_v4().as_u128() % u128::from(base)) as u64;
     tokio::time::sleep(Duration::from_millis(base + jitter)).await;
 }
 
 #[async_trait]
-impl Store for DynamoStore {
+impl ApiKeys for DynamoStore {
     async fn find_api_key(&self, hash: &KeyHash) -> Result<Option<ApiKeyRecord>, StoreError> {
         let item = self.get(keys::api_key(hash.expose())).await?;
         item.map(|i| api_key_from_item(&i)).transpose()
     }
+}
 
-    async fn get_contact_pool(&self, org_id: Uuid, id: Uuid) -> Result<ContactPool, StoreError> {
+#[async_trait]
+impl ContactPools for DynamoStore {
+    async fn get_contact_pool(
+        &self,
+        org_id: OrgId,
+        id: PoolId,
+    ) -> Result<ContactPool, StoreError> {
         self.get_owned(
             keys::contact_pool(id),
             org_id,
@@ -223,8 +238,8 @@ impl Store for DynamoStore {
 
     async fn update_contact_pool(
         &self,
-        org_id: Uuid,
-        id: Uuid,
+        org_id: OrgId,
+        id: PoolId,
         patch: &ContactPoolPatch,
         pre: &Precondition,
         now: Timestamp,
@@ -235,24 +250,27 @@ impl Store for DynamoStore {
             .await?;
         contact_pool_from_item(&item)
     }
+}
 
+#[async_trait]
+impl GuardrailPools for DynamoStore {
     async fn get_guardrail_pool(
         &self,
-        org_id: Uuid,
-        id: Uuid,
+        org_id: OrgId,
+        id: PoolId,
     ) -> Result<GuardrailPool, StoreError> {
         self.owned_guardrail(org_id, id).await
     }
 
     async fn update_guardrail_pool(
         &self,
-        org_id: Uuid,
-        id: Uuid,
+        org_id: OrgId,
+        id: PoolId,
         patch: &GuardrailPoolPatch,
         pre: &Precondition,
         now: Timestamp,
     ) -> Result<GuardrailPool, StoreError> {
-        let name = patch.name.as_ref().map(|n| n.as_str());
+        let name = patch.name.as_ref();
         let Some(slug) = &patch.slug else {
             // A rename: one conditional write.
             let Some(name) = name else {
@@ -267,7 +285,7 @@ impl Store for DynamoStore {
         for attempt in 1..=MAX_SLUG_CHANGE_ATTEMPTS {
             let pool = self.owned_guardrail(org_id, id).await?;
             pre.require(pool.version)?;
-            if pool.slug == slug.as_str() {
+            if pool.slug == *slug {
                 // Same slug: no transaction. A name with it is a rename of the version read,
                 // so the request still applies whole.
                 let Some(name) = name else { return Ok(pool) };
@@ -285,12 +303,12 @@ impl Store for DynamoStore {
                     Err(other) => return Err(other),
                 }
             }
-            match self.change_slug(&pool, slug.as_str(), name, now).await {
+            match self.change_slug(&pool, slug, name, now).await {
                 Ok(()) => {
                     let mut updated = pool;
-                    updated.slug = slug.as_str().to_owned();
+                    updated.slug = slug.clone();
                     if let Some(name) = name {
-                        updated.name = name.to_owned();
+                        updated.name = name.clone();
                     }
                     updated.updated_at = now;
                     updated.version += 1;
@@ -310,10 +328,11 @@ impl Store for DynamoStore {
         }
         Err(StoreError::Conflict)
     }
+}
 
-    // Administration: poolctl, seeding and tests. Each delegates to `admin`, so the admin half
-    // of the port can move to a trait of its own without touching the calls.
-
+/// Administration: poolctl, seeding and tests, in `admin`.
+#[async_trait]
+impl StoreAdmin for DynamoStore {
     async fn create_api_key(
         &self,
         hash: &KeyHash,

@@ -5,19 +5,19 @@
 use std::collections::{BTreeSet, HashMap};
 
 use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, TransactWriteItem};
-use uuid::Uuid;
 
 use super::admin::{create_guardrail_actions, create_key_actions};
 use super::errors::{Cancellation, CreateGuardrail, CreateKey, Reason, SlugChange, TxAction};
 use super::expr::{self, owner_condition, Expr, MAX_IF_MATCH_VERSIONS};
 use super::items::*;
 use super::store::slug_change_actions;
-use crate::auth::{ApiKeyRecord, KeyHash, KeyStatus};
+use crate::domain::api_key::{ApiKeyRecord, KeyHash, KeyStatus};
+use crate::domain::ids::{BrandId, OrgId, PoolId};
 use crate::clock::Timestamp;
 use crate::domain::contact_pool::{
     ContactPool, ContactPoolPatch, Description, MaxParallelItems, MaxRetries, PoolName, PoolType,
 };
-use crate::domain::guardrail_pool::GuardrailPool;
+use crate::domain::guardrail_pool::{GuardrailName, GuardrailPool, Slug};
 use crate::store::{Precondition, SlugClaim, StoreError};
 
 const TABLE: &str = "pools";
@@ -26,12 +26,20 @@ fn at(s: &str) -> Timestamp {
     Timestamp::parse(s).unwrap()
 }
 
-fn org() -> Uuid {
-    Uuid::parse_str("11111111-1111-4111-8111-111111111111").unwrap()
+fn org() -> OrgId {
+    OrgId::parse("11111111-1111-4111-8111-111111111111").unwrap()
 }
 
-fn pool_id() -> Uuid {
-    Uuid::parse_str("22222222-2222-4222-8222-222222222222").unwrap()
+fn pool_id() -> PoolId {
+    PoolId::parse("22222222-2222-4222-8222-222222222222").unwrap()
+}
+
+fn slug(s: &str) -> Slug {
+    Slug::parse(s).unwrap()
+}
+
+fn gname(s: &str) -> GuardrailName {
+    GuardrailName::parse(s).unwrap()
 }
 
 fn key_record(expires_at: Option<Timestamp>) -> ApiKeyRecord {
@@ -48,11 +56,11 @@ fn contact_pool(description: Option<&str>) -> ContactPool {
     ContactPool {
         id: pool_id(),
         org_id: org(),
-        name: "Pool".into(),
-        description: description.map(str::to_owned),
+        name: PoolName::parse("Pool").unwrap(),
+        description: description.map(|d| Description::parse(d).unwrap()),
         pool_type: PoolType::Lifo,
-        max_parallel_items: 7,
-        max_retries: 3,
+        max_parallel_items: MaxParallelItems::new(7).unwrap(),
+        max_retries: MaxRetries::new(3).unwrap(),
         is_active: true,
         contacts_count: 42,
         created_at: at("2026-01-02T03:04:05Z"),
@@ -65,9 +73,9 @@ fn guardrail() -> GuardrailPool {
     GuardrailPool {
         id: pool_id(),
         org_id: org(),
-        brand_id: Uuid::parse_str("33333333-3333-4333-8333-333333333333").unwrap(),
-        name: "Guard".into(),
-        slug: "old-slug".into(),
+        brand_id: BrandId::parse("33333333-3333-4333-8333-333333333333").unwrap(),
+        name: gname("Guard"),
+        slug: slug("old-slug"),
         created_at: at("2026-01-02T03:04:05Z"),
         updated_at: at("2026-02-03T04:05:06Z"),
         version: 4,
@@ -153,10 +161,10 @@ fn a_guardrail_pool_round_trips() {
 
 #[test]
 fn a_slug_claim_round_trips() {
-    let item = claim_item(org(), "my-slug", pool_id());
+    let item = claim_item(org(), &slug("my-slug"), pool_id());
     let claim = SlugClaim {
         org_id: org(),
-        slug: "my-slug".into(),
+        slug: slug("my-slug"),
         pool_id: pool_id(),
     };
     assert_eq!(claim_from_item(&item).unwrap(), claim);
@@ -220,7 +228,7 @@ fn kinds() -> Vec<Kind> {
         },
         Kind {
             name: "slug claim",
-            item: claim_item(org(), "s", pool_id()),
+            item: claim_item(org(), &slug("s"), pool_id()),
             decode: |i| claim_from_item(i).map(drop),
             required: vec!["org_id", "slug", "pool_id"],
             optional: vec![],
@@ -355,7 +363,7 @@ fn a_cleared_description_is_removed() {
 
 #[test]
 fn a_rename_sets_the_name_time_and_version() {
-    let e = expr::rename("Renamed", at("2026-03-04T05:06:07Z"));
+    let e = expr::rename(&gname("Renamed"), at("2026-03-04T05:06:07Z"));
     assert_eq!(
         e.update_expression(),
         "SET #name = :name, #updated_at = :updated_at, #version = #version + :one"
@@ -443,7 +451,7 @@ fn each_named_action_stands_at_its_position() {
 fn a_slug_change_updates_the_pool_puts_the_new_claim_and_deletes_the_old() {
     let pool = guardrail();
     let now = at("2026-03-04T05:06:07Z");
-    let actions = slug_change_actions(TABLE, &pool, "new-slug", Some("New name"), now).unwrap();
+    let actions = slug_change_actions(TABLE, &pool, &slug("new-slug"), Some(&gname("New name")), now).unwrap();
     assert_eq!(actions.len(), SlugChange::ORDER.len());
 
     let update = actions[SlugChange::Pool as usize].update().unwrap();
@@ -482,7 +490,7 @@ fn a_slug_change_updates_the_pool_puts_the_new_claim_and_deletes_the_old() {
 
     let put = actions[SlugChange::NewClaim as usize].put().unwrap();
     assert_eq!(put.table_name(), TABLE);
-    assert_eq!(put.item(), &claim_item(org(), "new-slug", pool_id()));
+    assert_eq!(put.item(), &claim_item(org(), &slug("new-slug"), pool_id()));
     assert_eq!(
         put.condition_expression(),
         Some("attribute_not_exists(#pk)")
@@ -520,7 +528,7 @@ fn a_slug_change_without_a_name_leaves_the_name_alone() {
     let actions = slug_change_actions(
         TABLE,
         &guardrail(),
-        "new-slug",
+        &slug("new-slug"),
         None,
         at("2026-03-04T05:06:07Z"),
     )
