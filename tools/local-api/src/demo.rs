@@ -7,6 +7,7 @@
 
 use std::fmt::Write;
 
+use endpoints::Function;
 use shared::auth::{ApiKeyRecord, KeyHash, KeyStatus, SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
 use shared::clock::Timestamp;
 use shared::domain::contact_pool::{ContactPool, PoolType};
@@ -181,8 +182,8 @@ impl Example {
 }
 
 pub fn examples() -> Vec<Example> {
-    let contact = |id: Uuid| format!("/api/v1/pools/{id}");
-    let guardrail = |id: Uuid| format!("/v1/guardrails/pools/{id}");
+    let contact = |id: Uuid| format!("{}{id}", Function::UpdateContactPool.route().prefix);
+    let guardrail = |id: Uuid| format!("{}{id}", Function::PatchGuardrailPool.route().prefix);
     let ex = |status, what, method, path, key: Option<DemoKey>, body| Example {
         status,
         what,
