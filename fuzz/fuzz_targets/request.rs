@@ -8,6 +8,7 @@
 
 use std::sync::OnceLock;
 
+use endpoints::Function;
 use lambda_http::http::{HeaderName, HeaderValue, Method};
 use lambda_http::{Body, Request, RequestExt};
 use libfuzzer_sys::fuzz_target;
@@ -15,7 +16,7 @@ use shared::auth::{ApiKeyRecord, KeyHash, KeyStatus};
 use shared::clock::Timestamp;
 use shared::domain::contact_pool::{ContactPool, PoolType};
 use shared::domain::guardrail_pool::GuardrailPool;
-use shared::pipeline::{Route, Services};
+use shared::pipeline::Services;
 use shared::store::memory::MemoryStore;
 use shared::store::Store;
 use uuid::Uuid;
@@ -95,7 +96,8 @@ fn world() -> &'static World {
     })
 }
 
-fn request(route: &Route, flags: u8, parts: &[&[u8]]) -> Option<Request> {
+fn request(f: Function, flags: u8, parts: &[&[u8]]) -> Option<Request> {
+    let route = f.route();
     let methods = [Method::PUT, Method::PATCH, Method::GET, Method::POST];
     let method = if flags & 0x0c == 0 {
         route.method.clone()
@@ -103,10 +105,9 @@ fn request(route: &Route, flags: u8, parts: &[&[u8]]) -> Option<Request> {
         methods[usize::from((flags >> 2) & 3)].clone()
     };
     let id = String::from_utf8_lossy(parts.first().copied().unwrap_or(b""));
-    let default_id = if route.param == "uuid" {
-        CONTACT
-    } else {
-        GUARDRAIL
+    let default_id = match f {
+        Function::UpdateContactPool => CONTACT,
+        Function::PatchGuardrailPool => GUARDRAIL,
     };
     let id = if id.is_empty() {
         default_id.to_string()
@@ -163,21 +164,12 @@ fuzz_target!(|data: &[u8]| {
     };
     let parts: Vec<&[u8]> = rest.splitn(3, |b| *b == 0xff).collect();
     let w = world();
-    let route = if flags & 1 == 0 {
-        &update_contact_pool::ROUTE
-    } else {
-        &patch_guardrail_pool::ROUTE
-    };
-    let Some(req) = request(route, flags, &parts) else {
+    // Bit 0 picks the function (the corpus was recorded with 0 = update-contact-pool).
+    let f = Function::ALL[usize::from(flags & 1)];
+    let Some(req) = request(f, flags, &parts) else {
         return;
     };
-    let resp = w.rt.block_on(async {
-        if flags & 1 == 0 {
-            update_contact_pool::handle(req, &w.svc).await
-        } else {
-            patch_guardrail_pool::handle(req, &w.svc).await
-        }
-    });
+    let resp = w.rt.block_on(f.handle(req, &w.svc));
     let status = resp.status().as_u16();
     assert!(
         status == 200 || (400..500).contains(&status),

@@ -10,6 +10,7 @@ use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::Arc;
 
+use endpoints::Function;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 use shared::auth::{KeyStatus, SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
@@ -27,24 +28,20 @@ use crate::{assert_a_error, assert_m_error, seed, store, Backend, Reply, BACKEND
 
 /// The handler of the function that serves `route`, for tests that take the route as data.
 pub async fn handle(route: &Route, req: Request, svc: &Services) -> Response<Body> {
-    if route.prefix == Contact::ROUTE.prefix {
-        Contact::handle(req, svc).await
-    } else if route.prefix == Guardrail::ROUTE.prefix {
-        Guardrail::handle(req, svc).await
-    } else {
+    let Some(f) = Function::for_path(route.prefix) else {
         panic!("no function serves {}", route.prefix)
-    }
+    };
+    f.handle(req, svc).await
 }
 
 /// What differs between the endpoints, for the fixture and the shared tests.
 pub trait Endpoint: 'static {
     type Pool: Clone + Debug + PartialEq + Send + Sync;
-    const ROUTE: Route;
+    /// The function serving it: its route and handler.
+    const FUNCTION: Function;
     /// The scope its keys are given (stated here, not read from the route, so that a route
     /// asking for another scope fails the tests).
     const SCOPE: &'static str;
-
-    fn handle(req: Request, svc: &Services) -> impl Future<Output = Response<Body>> + Send;
 
     /// Stores a new pool of the organization.
     fn seed_pool(store: &dyn Store, org: Uuid) -> impl Future<Output = Self::Pool> + Send;
@@ -66,12 +63,8 @@ pub struct Contact;
 
 impl Endpoint for Contact {
     type Pool = ContactPool;
-    const ROUTE: Route = update_contact_pool::ROUTE;
+    const FUNCTION: Function = Function::UpdateContactPool;
     const SCOPE: &'static str = SCOPE_POOLS_WRITE;
-
-    async fn handle(req: Request, svc: &Services) -> Response<Body> {
-        update_contact_pool::handle(req, svc).await
-    }
 
     async fn seed_pool(store: &dyn Store, org: Uuid) -> ContactPool {
         seed::stored_contact_pool(store, org).await
@@ -99,12 +92,8 @@ pub struct Guardrail;
 
 impl Endpoint for Guardrail {
     type Pool = GuardrailPool;
-    const ROUTE: Route = patch_guardrail_pool::ROUTE;
+    const FUNCTION: Function = Function::PatchGuardrailPool;
     const SCOPE: &'static str = SCOPE_ORG_ADMIN_WRITE;
-
-    async fn handle(req: Request, svc: &Services) -> Response<Body> {
-        patch_guardrail_pool::handle(req, svc).await
-    }
 
     async fn seed_pool(store: &dyn Store, org: Uuid) -> GuardrailPool {
         seed::stored_guardrail_pool(store, org, &seed::fresh_slug("main")).await
@@ -162,12 +151,12 @@ impl<E: Endpoint> Tenant<E> {
 
     /// A call of the route on pool `id`, with the tenant's key.
     pub fn call_on(&self, id: Uuid) -> Call {
-        Call::to(&E::ROUTE, &id.to_string()).bearer(&self.key)
+        Call::to(E::FUNCTION.route(), &id.to_string()).bearer(&self.key)
     }
 
     /// The handler's reply to `call`, as `gw` delivers it.
     pub async fn send(&self, call: &Call, gw: Gateway) -> Reply {
-        Reply::from_response(E::handle(call.request(gw), &self.svc).await)
+        Reply::from_response(E::FUNCTION.handle(call.request(gw), &self.svc).await)
     }
 
     /// A key of the organization with these scopes, revoked or expired as asked.
@@ -235,7 +224,7 @@ impl<E: Endpoint> Env<E> {
 
     /// A call of the route on the pool, with no credentials.
     pub fn call_without_key(&self) -> Call {
-        Call::to(&E::ROUTE, &E::id(&self.pool).to_string())
+        Call::to(E::FUNCTION.route(), &E::id(&self.pool).to_string())
     }
 
     /// The pool as stored now.

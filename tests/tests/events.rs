@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
 
-use lambda_http::{Body, Request, Response};
+use endpoints::Function;
 use pool_tests::openapi::OpenApi;
 use pool_tests::{demo, Reply};
 use serde_json::Value;
@@ -15,42 +15,14 @@ use shared::store::memory::MemoryStore;
 
 static SPEC: LazyLock<OpenApi> = LazyLock::new(OpenApi::load);
 
-#[derive(Debug, Clone, Copy)]
-enum Function {
-    UpdateContactPool,
-    PatchGuardrailPool,
+trait EventFiles {
+    /// Its event files, in name order, with the status each name starts with.
+    fn events(self) -> Vec<(PathBuf, u16)>;
 }
 
-const FUNCTIONS: [Function; 2] = [Function::UpdateContactPool, Function::PatchGuardrailPool];
-
-impl Function {
-    fn dir(self) -> PathBuf {
-        let name = match self {
-            Self::UpdateContactPool => "update-contact-pool",
-            Self::PatchGuardrailPool => "patch-guardrail-pool",
-        };
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../events")
-            .join(name)
-    }
-
-    fn path(self) -> &'static str {
-        match self {
-            Self::UpdateContactPool => "/api/v1/pools/{uuid}",
-            Self::PatchGuardrailPool => "/v1/guardrails/pools/{id}",
-        }
-    }
-
-    async fn handle(self, req: Request, svc: &Services) -> Response<Body> {
-        match self {
-            Self::UpdateContactPool => update_contact_pool::handle(req, svc).await,
-            Self::PatchGuardrailPool => patch_guardrail_pool::handle(req, svc).await,
-        }
-    }
-
-    /// Its event files, in name order, with the status each name starts with.
+impl EventFiles for Function {
     fn events(self) -> Vec<(PathBuf, u16)> {
-        let mut files: Vec<(PathBuf, u16)> = std::fs::read_dir(self.dir())
+        let mut files: Vec<(PathBuf, u16)> = std::fs::read_dir(self.events_dir())
             .expect("events/<function> exists")
             .map(|e| e.expect("dir entry").path())
             .filter(|p| p.extension().is_some_and(|x| x == "json"))
@@ -85,7 +57,7 @@ async fn invoke(f: Function, file: &Path, svc: &Services) -> (Value, Reply) {
 #[tokio::test]
 async fn each_event_alone_gets_the_status_its_name_says_and_a_declared_response() {
     let mut failures = Vec::new();
-    for f in FUNCTIONS {
+    for f in Function::ALL {
         for (file, status) in f.events() {
             let svc = demo_services().await;
             let (event, reply) = invoke(f, &file, &svc).await;
@@ -98,7 +70,7 @@ async fn each_event_alone_gets_the_status_its_name_says_and_a_declared_response(
                     file.display(),
                     reply.status
                 ));
-            } else if let Err(e) = SPEC.check(f.path(), method, &reply) {
+            } else if let Err(e) = SPEC.check(&f.path_template(), method, &reply) {
                 failures.push(format!("{}: {e}", file.display()));
             }
         }
@@ -110,7 +82,7 @@ async fn each_event_alone_gets_the_status_its_name_says_and_a_declared_response(
 /// one store.
 #[tokio::test]
 async fn the_events_in_name_order_on_one_store_get_their_statuses() {
-    for f in FUNCTIONS {
+    for f in Function::ALL {
         let svc = demo_services().await;
         for (file, status) in f.events() {
             let (_, reply) = invoke(f, &file, &svc).await;
@@ -143,7 +115,7 @@ fn each_function_has_the_success_and_the_common_error_events() {
 #[test]
 fn the_events_are_http_api_events_with_demo_keys_only() {
     let allowed = [demo::CONTACT_KEY, demo::GUARDRAIL_KEY, demo::UNKNOWN_KEY];
-    for f in FUNCTIONS {
+    for f in Function::ALL {
         for (file, _) in f.events() {
             let event: Value =
                 serde_json::from_str(&std::fs::read_to_string(&file).expect("read the event"))
@@ -151,7 +123,7 @@ fn the_events_are_http_api_events_with_demo_keys_only() {
             assert_eq!(event["version"], "2.0", "{}", file.display());
             assert_eq!(
                 event["routeKey"],
-                format!("ANY {}", f.path()),
+                format!("ANY {}", f.path_template()),
                 "{}",
                 file.display()
             );

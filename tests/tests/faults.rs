@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::config::{Credentials, Region};
+use endpoints::Function;
 use pool_tests::contract::{claims_of, problems_of};
 use pool_tests::events::{Call, Gateway};
 use pool_tests::faults::{Action, FaultProxy, Rule};
@@ -63,21 +64,18 @@ impl Env {
     }
 
     async fn put(&self, id: Uuid, body: serde_json::Value) -> Reply {
-        let call = Call::to(&update_contact_pool::ROUTE, &id.to_string())
-            .bearer(&self.key)
-            .json(&body);
-        Reply::from_response(
-            update_contact_pool::handle(call.request(Gateway::HttpV2), &self.svc).await,
-        )
+        self.send(Function::UpdateContactPool, id, body).await
     }
 
     async fn patch(&self, id: Uuid, body: serde_json::Value) -> Reply {
-        let call = Call::to(&patch_guardrail_pool::ROUTE, &id.to_string())
+        self.send(Function::PatchGuardrailPool, id, body).await
+    }
+
+    async fn send(&self, f: Function, id: Uuid, body: serde_json::Value) -> Reply {
+        let call = Call::to(f.route(), &id.to_string())
             .bearer(&self.key)
             .json(&body);
-        Reply::from_response(
-            patch_guardrail_pool::handle(call.request(Gateway::HttpV2), &self.svc).await,
-        )
+        Reply::from_response(f.handle(call.request(Gateway::HttpV2), &self.svc).await)
     }
 }
 
@@ -207,12 +205,11 @@ async fn a_refused_connection_is_503() {
         .port();
     let store = store_at(&format!("http://127.0.0.1:{port}")).await;
     let svc = Services::new(Arc::new(store));
-    let call = Call::to(&update_contact_pool::ROUTE, &Uuid::new_v4().to_string())
+    let f = Function::UpdateContactPool;
+    let call = Call::to(f.route(), &Uuid::new_v4().to_string())
         .bearer(&seed::new_key())
         .json(&json!({}));
-    let r = Reply::from_response(
-        update_contact_pool::handle(call.request(Gateway::HttpV2), &svc).await,
-    );
+    let r = Reply::from_response(f.handle(call.request(Gateway::HttpV2), &svc).await);
     assert_503_m(&r);
 }
 

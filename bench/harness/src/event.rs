@@ -43,12 +43,13 @@ pub fn request(event: &str) -> Result<lambda_http::Request, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use endpoints::Function;
     use lambda_http::RequestExt;
 
     #[test]
     fn the_event_reads_as_the_routes_request() {
         let ev = v2_event(
-            &update_contact_pool::ROUTE,
+            Function::UpdateContactPool.route(),
             "3c90c3cc-0d44-4b50-8888-8dd25736052a",
             Some("am_live_x"),
             "{\"name\":\"abc\"}",
@@ -74,7 +75,7 @@ mod tests {
 
     #[test]
     fn without_a_key_there_is_no_authorization_header() {
-        let ev = v2_event(&patch_guardrail_pool::ROUTE, "x", None, "{}");
+        let ev = v2_event(Function::PatchGuardrailPool.route(), "x", None, "{}");
         let req = request(&ev).expect("a request");
         assert!(req.headers().get("authorization").is_none());
         assert_eq!(req.method().as_str(), "PATCH");

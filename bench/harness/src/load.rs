@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use endpoints::Function;
 use serde_json::{json, Value};
 use shared::auth::KeyHash;
 use shared::clock::{Clock, SystemClock};
@@ -47,18 +48,18 @@ impl Endpoint {
         }
     }
 
+    fn function(self) -> Function {
+        match self {
+            Self::ContactPoolPut => Function::UpdateContactPool,
+            Self::GuardrailPatch => Function::PatchGuardrailPool,
+        }
+    }
+
     fn request(self, pool: Uuid, key: &str, host: &str, i: usize) -> Vec<u8> {
         let body = json!({ "name": format!("Bench name {}", i % 2) }).to_string();
-        let (start, auth) = match self {
-            Self::ContactPoolPut => (
-                format!("PUT /api/v1/pools/{pool} HTTP/1.1"),
-                format!("Bearer {key}"),
-            ),
-            Self::GuardrailPatch => (
-                format!("PATCH /v1/guardrails/pools/{pool} HTTP/1.1"),
-                format!("Bearer {key}"),
-            ),
-        };
+        let route = self.function().route();
+        let start = format!("{} {}{pool} HTTP/1.1", route.method, route.prefix);
+        let auth = format!("Bearer {key}");
         encode(
             &start,
             &[

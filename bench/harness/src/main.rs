@@ -24,6 +24,7 @@ use std::time::Duration;
 use bench_harness::cold::{self, Subject};
 use bench_harness::event::v2_event;
 use bench_harness::{load, probe, procfs, report, seed, warm};
+use endpoints::Function;
 use serde_json::{json, Value};
 use shared::store::dynamodb::DynamoStore;
 
@@ -149,7 +150,7 @@ fn subjects(
             env: Vec::new(),
             payload: Box::new(move |run| {
                 let body = json!({ "name": format!("Cold start {run}") }).to_string();
-                v2_event(&update_contact_pool::ROUTE, &cp, Some(&key), &body)
+                v2_event(Function::UpdateContactPool.route(), &cp, Some(&key), &body)
             }),
             expect_status: None,
         });
@@ -159,10 +160,11 @@ fn subjects(
             .split_once('=')
             .ok_or_else(|| format!("--function NAME=PATH, not {spec}"))?;
         let base = name.split('@').next().unwrap_or(name);
-        let (route, id) = match base {
-            "update-contact-pool" => (&update_contact_pool::ROUTE, cp.clone()),
-            "patch-guardrail-pool" => (&patch_guardrail_pool::ROUTE, gp.clone()),
-            other => return Err(format!("unknown function {other}")),
+        let function = Function::by_name(base).ok_or_else(|| format!("unknown function {base}"))?;
+        let route = function.route();
+        let id = match function {
+            Function::UpdateContactPool => cp.clone(),
+            Function::PatchGuardrailPool => gp.clone(),
         };
         let verb = route.method.as_str();
         let plain: EnvSet = (String::new(), Vec::new());

@@ -9,10 +9,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use lambda_http::{Body, Request, Response};
+use endpoints::Function;
 use serde_json::{json, Value};
 use shared::auth_cache::AuthCache;
-use shared::pipeline::{Route, Services};
+use shared::pipeline::Services;
 use shared::store::memory::MemoryStore;
 
 use crate::event::{request, v2_event};
@@ -22,7 +22,7 @@ use crate::stats::{summarize, us};
 /// One kind of request.
 pub struct Case {
     pub name: &'static str,
-    pub route: &'static Route,
+    pub function: Function,
     /// Bodies taken in turn.
     pub bodies: Vec<String>,
     pub pool: fn(&Seeded) -> String,
@@ -32,7 +32,7 @@ pub fn cases() -> Vec<Case> {
     vec![
         Case {
             name: "update-contact-pool: PUT name",
-            route: &update_contact_pool::ROUTE,
+            function: Function::UpdateContactPool,
             bodies: vec![
                 json!({"name": "Warm leads A"}).to_string(),
                 json!({"name": "Warm leads B"}).to_string(),
@@ -41,7 +41,7 @@ pub fn cases() -> Vec<Case> {
         },
         Case {
             name: "update-contact-pool: PUT all six fields",
-            route: &update_contact_pool::ROUTE,
+            function: Function::UpdateContactPool,
             bodies: vec![
                 json!({"name": "Warm leads A", "description": "Autumn", "type": "Parallel",
                        "max_parallel_items": 20, "max_retries": 5, "is_active": true})
@@ -54,7 +54,7 @@ pub fn cases() -> Vec<Case> {
         },
         Case {
             name: "patch-guardrail-pool: PATCH name",
-            route: &patch_guardrail_pool::ROUTE,
+            function: Function::PatchGuardrailPool,
             bodies: vec![
                 json!({"name": "Outbound A"}).to_string(),
                 json!({"name": "Outbound B"}).to_string(),
@@ -63,7 +63,7 @@ pub fn cases() -> Vec<Case> {
         },
         Case {
             name: "patch-guardrail-pool: PATCH slug",
-            route: &patch_guardrail_pool::ROUTE,
+            function: Function::PatchGuardrailPool,
             bodies: vec![
                 json!({"slug": "outbound-a"}).to_string(),
                 json!({"slug": "outbound-b"}).to_string(),
@@ -71,14 +71,6 @@ pub fn cases() -> Vec<Case> {
             pool: |s| s.guardrail_pools[0].to_string(),
         },
     ]
-}
-
-async fn call(route: &Route, req: Request, svc: &Services) -> Response<Body> {
-    if std::ptr::eq(route, &update_contact_pool::ROUTE) {
-        update_contact_pool::handle(req, svc).await
-    } else {
-        patch_guardrail_pool::handle(req, svc).await
-    }
 }
 
 /// Steps of the fixed job [`reference`] times: about as long as a warm request (8.1 µs at the
@@ -158,7 +150,7 @@ pub fn run(
             let events: Vec<String> = case
                 .bodies
                 .iter()
-                .map(|b| v2_event(case.route, &pool, Some(&seeded.key), b))
+                .map(|b| v2_event(case.function.route(), &pool, Some(&seeded.key), b))
                 .collect();
             let mut parse = Vec::with_capacity(requests);
             let mut handle = Vec::with_capacity(requests);
@@ -169,7 +161,7 @@ pub fn run(
                 let t0 = Instant::now();
                 let req = request(ev)?;
                 let t1 = Instant::now();
-                let resp = call(case.route, req, &svc).await;
+                let resp = case.function.handle(req, &svc).await;
                 let t2 = Instant::now();
                 let status = resp.status().as_u16();
                 std::hint::black_box(resp);

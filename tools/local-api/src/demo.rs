@@ -7,6 +7,7 @@
 
 use std::fmt::Write;
 
+use endpoints::Function;
 use shared::auth::{SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
 use shared::clock::Timestamp;
 use shared::domain::api_key::{ApiKeyRecord, KeyHash, KeyStatus};
@@ -195,8 +196,8 @@ impl Example {
 }
 
 pub fn examples() -> Vec<Example> {
-    let contact = |id: PoolId| format!("/api/v1/pools/{id}");
-    let guardrail = |id: PoolId| format!("/v1/guardrails/pools/{id}");
+    let contact = |id: PoolId| format!("{}{id}", Function::UpdateContactPool.route().prefix);
+    let guardrail = |id: PoolId| format!("{}{id}", Function::PatchGuardrailPool.route().prefix);
     let ex = |status, what, method, path, key: Option<DemoKey>, body| Example {
         status,
         what,

@@ -1,6 +1,7 @@
-//! Both functions on their real paths over plain HTTP, in one process: each request becomes the
-//! `lambda_http::Request` API Gateway's HTTP API (payload v2) would hand the function, and the
-//! function's handler answers it, exactly as deployed.
+//! Every function of the endpoint list (`endpoints::Function`) on its real path over plain
+//! HTTP, in one process: each request becomes the `lambda_http::Request` API Gateway's HTTP API
+//! (payload v2) would hand the function, and the function's handler answers it, exactly as
+//! deployed.
 //!
 //! | path | function |
 //! |---|---|
@@ -19,6 +20,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::{Buf, Bytes};
+pub use endpoints::Function;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONNECTION, CONTENT_TYPE, COOKIE, HOST, USER_AGENT};
@@ -32,7 +34,7 @@ use lambda_http::aws_lambda_events::apigw::{
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Context, RequestExt};
-use shared::pipeline::{Route, Services};
+use shared::pipeline::Services;
 use tokio::net::TcpListener;
 
 /// The port when `PORT` is not set.
@@ -46,46 +48,12 @@ pub const MAX_READ_BYTES: usize = 1024 * 1024;
 /// How long in-flight requests may take to finish once shutdown begins.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
-/// The two functions this server hosts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Function {
-    UpdateContactPool,
-    PatchGuardrailPool,
-}
-
-impl Function {
-    pub const ALL: [Function; 2] = [Function::UpdateContactPool, Function::PatchGuardrailPool];
-
-    pub fn route(self) -> &'static Route {
-        match self {
-            Self::UpdateContactPool => &update_contact_pool::ROUTE,
-            Self::PatchGuardrailPool => &patch_guardrail_pool::ROUTE,
-        }
-    }
-
-    /// The function's name, as deployed.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::UpdateContactPool => "update-contact-pool",
-            Self::PatchGuardrailPool => "patch-guardrail-pool",
-        }
-    }
-
-    async fn call(self, req: lambda_http::Request, svc: &Services) -> lambda_http::Response<Body> {
-        match self {
-            Self::UpdateContactPool => update_contact_pool::handle(req, svc).await,
-            Self::PatchGuardrailPool => patch_guardrail_pool::handle(req, svc).await,
-        }
-    }
-}
-
 /// The function a path belongs to, and its path parameter as sent (still percent-encoded):
 /// the route's prefix followed by one non-empty segment, as API Gateway matches `{param}`.
 pub fn route(path: &str) -> Option<(Function, &str)> {
-    Function::ALL.into_iter().find_map(|f| {
-        let rest = path.strip_prefix(f.route().prefix)?;
-        (!rest.is_empty() && !rest.contains('/')).then_some((f, rest))
-    })
+    let f = Function::for_path(path)?;
+    let rest = path.strip_prefix(f.route().prefix)?;
+    (!rest.is_empty() && !rest.contains('/')).then_some((f, rest))
 }
 
 /// Accepts connections on `listener` and serves every request until `shutdown` completes;
@@ -157,7 +125,7 @@ async fn respond(
     let event = lambda_request(function, parts, body, &param, peer);
     // A panicking handler would be a bug in the function; on Lambda it becomes API Gateway's
     // bare 500, so it does here too, and the server carries on.
-    let answered = tokio::spawn(async move { function.call(event, &svc).await }).await;
+    let answered = tokio::spawn(async move { function.handle(event, &svc).await }).await;
     let mut resp = match answered {
         Ok(resp) => http_response(resp),
         Err(e) => {
