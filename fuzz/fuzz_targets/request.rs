@@ -12,13 +12,16 @@ use endpoints::Function;
 use lambda_http::http::{HeaderName, HeaderValue, Method};
 use lambda_http::{Body, Request, RequestExt};
 use libfuzzer_sys::fuzz_target;
-use shared::auth::{ApiKeyRecord, KeyHash, KeyStatus};
 use shared::clock::Timestamp;
-use shared::domain::contact_pool::{ContactPool, PoolType};
-use shared::domain::guardrail_pool::GuardrailPool;
+use shared::domain::api_key::{ApiKeyRecord, KeyHash, KeyStatus};
+use shared::domain::contact_pool::{
+    ContactPool, MaxParallelItems, MaxRetries, PoolName, PoolType,
+};
+use shared::domain::guardrail_pool::{GuardrailName, GuardrailPool, Slug};
+use shared::domain::ids::{BrandId, OrgId, PoolId};
 use shared::pipeline::Services;
 use shared::store::memory::MemoryStore;
-use shared::store::Store;
+use shared::store::StoreAdmin;
 use uuid::Uuid;
 
 const KEY: &str = "am_live_fuzzfuzzfuzzfuzzfuzzfuzzfuzzfuzz";
@@ -38,7 +41,7 @@ fn world() -> &'static World {
             .build()
             .expect("runtime");
         let store = MemoryStore::new();
-        let org = Uuid::from_u128(1);
+        let org = OrgId::from_uuid(Uuid::from_u128(1));
         store.insert_api_key(
             &KeyHash::of(KEY),
             ApiKeyRecord {
@@ -55,11 +58,11 @@ fn world() -> &'static World {
                 .create_contact_pool(&ContactPool {
                     id: CONTACT.parse().expect("uuid"),
                     org_id: org,
-                    name: "Fuzz".into(),
+                    name: PoolName::parse("Fuzz").expect("name"),
                     description: None,
                     pool_type: PoolType::Fifo,
-                    max_parallel_items: 10,
-                    max_retries: 3,
+                    max_parallel_items: MaxParallelItems::new(10).expect("max"),
+                    max_retries: MaxRetries::new(3).expect("retries"),
                     is_active: true,
                     contacts_count: 0,
                     created_at: t,
@@ -72,15 +75,15 @@ fn world() -> &'static World {
                 let id = if i == 0 {
                     GUARDRAIL.parse().expect("uuid")
                 } else {
-                    Uuid::from_u128(2)
+                    PoolId::from_uuid(Uuid::from_u128(2))
                 };
                 store
                     .create_guardrail_pool(&GuardrailPool {
                         id,
                         org_id: org,
-                        brand_id: Uuid::from_u128(3),
-                        name: "Fuzz".into(),
-                        slug: slug.to_string(),
+                        brand_id: BrandId::from_uuid(Uuid::from_u128(3)),
+                        name: GuardrailName::parse("Fuzz").expect("name"),
+                        slug: Slug::parse(slug).expect("slug"),
                         created_at: t,
                         updated_at: t,
                         version: 1,

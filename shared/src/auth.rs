@@ -8,9 +8,9 @@ use std::collections::BTreeSet;
 use lambda_http::http::{header::AUTHORIZATION, HeaderMap};
 
 use crate::auth_cache::AuthCache;
+use crate::clock::Timestamp;
 use crate::domain::api_key::KeyHash;
 use crate::domain::ids::OrgId;
-use crate::clock::Timestamp;
 use crate::error::ApiError;
 use crate::store::ApiKeys;
 
@@ -124,8 +124,8 @@ pub async fn authenticate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::memory::MemoryStore;
     use crate::domain::api_key::{ApiKeyRecord, KeyStatus};
+    use crate::store::memory::MemoryStore;
     use lambda_http::http::HeaderValue;
 
     fn headers(values: &[&str]) -> HeaderMap {

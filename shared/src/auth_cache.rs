@@ -10,8 +10,8 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::domain::api_key::{ApiKeyRecord, KeyHash};
 use crate::clock::Timestamp;
+use crate::domain::api_key::{ApiKeyRecord, KeyHash};
 
 pub const DEFAULT_TTL_SECS: u64 = 30;
 pub const DEFAULT_CAPACITY: usize = 1024;

@@ -10,15 +10,15 @@ use std::time::{Duration, Instant};
 
 use endpoints::Function;
 use serde_json::{json, Value};
-use shared::auth::KeyHash;
 use shared::clock::{Clock, SystemClock};
+use shared::domain::api_key::KeyHash;
 use shared::domain::contact_pool::ContactPoolPatch;
 use shared::domain::guardrail_pool::GuardrailPoolPatch;
+use shared::domain::ids::PoolId;
 use shared::store::dynamodb::DynamoStore;
-use shared::store::{Precondition, Store};
+use shared::store::{ApiKeys, ContactPools, GuardrailPools, Precondition};
 use tokio::io::BufReader;
 use tokio::net::TcpStream;
-use uuid::Uuid;
 
 use crate::http1::{encode, read_message, write_all};
 use crate::seed::Seeded;
@@ -55,7 +55,7 @@ impl Endpoint {
         }
     }
 
-    fn request(self, pool: Uuid, key: &str, host: &str, i: usize) -> Vec<u8> {
+    fn request(self, pool: PoolId, key: &str, host: &str, i: usize) -> Vec<u8> {
         let body = json!({ "name": format!("Bench name {}", i % 2) }).to_string();
         let route = self.function().route();
         let start = format!("{} {}{pool} HTTP/1.1", route.method, route.prefix);

@@ -7,9 +7,10 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use serde_json::{json, Value};
-use shared::auth::KeyHash;
 use shared::clock::{Clock, SystemClock};
+use shared::domain::api_key::KeyHash;
 use shared::domain::contact_pool::ContactPoolPatch;
+use shared::domain::ids::PoolId;
 use shared::store::Precondition;
 use uuid::Uuid;
 
@@ -28,7 +29,7 @@ pub const SECTIONS: [&str; 6] = [
 /// Runs in the probe process: `BENCH_KEY`, `BENCH_POOL` name what to touch.
 pub async fn inside() -> Result<Value, String> {
     let key = std::env::var("BENCH_KEY").map_err(|_| "BENCH_KEY is not set")?;
-    let pool: Uuid = std::env::var("BENCH_POOL")
+    let pool: PoolId = std::env::var("BENCH_POOL")
         .ok()
         .and_then(|p| p.parse().ok())
         .ok_or("BENCH_POOL is not a UUID")?;
@@ -77,7 +78,7 @@ pub fn outside(
     exe: &std::path::Path,
     runs: usize,
     key: &str,
-    pool: Uuid,
+    pool: PoolId,
     env: &[(String, String)],
 ) -> Result<Value, String> {
     let mut per_section: Vec<Vec<f64>> = vec![Vec::new(); SECTIONS.len()];

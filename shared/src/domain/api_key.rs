@@ -74,4 +74,3 @@ impl ApiKeyRecord {
         self.status == KeyStatus::Active && self.expires_at.is_none_or(|t| now < t)
     }
 }
-

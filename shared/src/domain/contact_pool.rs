@@ -185,10 +185,7 @@ impl TryFrom<&[(String, Value)]> for ContactPoolPatch {
             }
         };
         if let Some(v) = take(body, "name") {
-            check(
-                "name",
-                PoolName::from_json(v).map(|n| patch.name = Some(n)),
-            );
+            check("name", PoolName::from_json(v).map(|n| patch.name = Some(n)));
         }
         if let Some(v) = take(body, "description") {
             check(

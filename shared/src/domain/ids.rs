@@ -110,7 +110,12 @@ mod tests {
             serde_json::to_string(&BrandId::from(u)).unwrap(),
             format!("\"{u}\"")
         );
-        assert_eq!("3c90c3cc-0d44-4b50-8888-8dd25736052a".parse::<OrgId>().unwrap(), org);
+        assert_eq!(
+            "3c90c3cc-0d44-4b50-8888-8dd25736052a"
+                .parse::<OrgId>()
+                .unwrap(),
+            org
+        );
         assert_eq!(OrgId::parse("nope"), None);
     }
 }

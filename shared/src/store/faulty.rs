@@ -69,11 +69,7 @@ impl<S: StoreAdmin> ApiKeys for FaultyStore<S> {
 
 #[async_trait]
 impl<S: StoreAdmin> ContactPools for FaultyStore<S> {
-    async fn get_contact_pool(
-        &self,
-        org_id: OrgId,
-        id: PoolId,
-    ) -> Result<ContactPool, StoreError> {
+    async fn get_contact_pool(&self, org_id: OrgId, id: PoolId) -> Result<ContactPool, StoreError> {
         self.check(FailOn::Pools)?;
         self.inner.get_contact_pool(org_id, id).await
     }

@@ -72,11 +72,7 @@ impl ApiKeys for MemoryStore {
 
 #[async_trait]
 impl ContactPools for MemoryStore {
-    async fn get_contact_pool(
-        &self,
-        org_id: OrgId,
-        id: PoolId,
-    ) -> Result<ContactPool, StoreError> {
+    async fn get_contact_pool(&self, org_id: OrgId, id: PoolId) -> Result<ContactPool, StoreError> {
         owned(self.lock().contact_pools.get(&id), |p| p.org_id, org_id)
     }
 

@@ -149,8 +149,7 @@ pub trait ApiKeys: Send + Sync {
 /// condition.
 #[async_trait]
 pub trait ContactPools: Send + Sync {
-    async fn get_contact_pool(&self, org_id: OrgId, id: PoolId)
-        -> Result<ContactPool, StoreError>;
+    async fn get_contact_pool(&self, org_id: OrgId, id: PoolId) -> Result<ContactPool, StoreError>;
 
     /// One conditional write: exists, same organization, version admitted; version + 1.
     async fn update_contact_pool(

@@ -26,10 +26,12 @@ pub const BRAND_ID: BrandId = BrandId::from_uuid(uuid!("b0000000-0000-4000-8000-
 
 pub const WARM_LEADS: PoolId = PoolId::from_uuid(uuid!("c0000000-0000-4000-8000-000000000001"));
 pub const NIGHT_SHIFT: PoolId = PoolId::from_uuid(uuid!("c0000000-0000-4000-8000-000000000002"));
-pub const OTHER_ORG_CONTACT_POOL: PoolId = PoolId::from_uuid(uuid!("c0000000-0000-4000-8000-000000000099"));
+pub const OTHER_ORG_CONTACT_POOL: PoolId =
+    PoolId::from_uuid(uuid!("c0000000-0000-4000-8000-000000000099"));
 pub const OUTBOUND_US: PoolId = PoolId::from_uuid(uuid!("a0000000-0000-4000-8000-000000000001"));
 pub const OUTBOUND_EU: PoolId = PoolId::from_uuid(uuid!("a0000000-0000-4000-8000-000000000002"));
-pub const OTHER_ORG_GUARDRAIL_POOL: PoolId = PoolId::from_uuid(uuid!("a0000000-0000-4000-8000-000000000099"));
+pub const OTHER_ORG_GUARDRAIL_POOL: PoolId =
+    PoolId::from_uuid(uuid!("a0000000-0000-4000-8000-000000000099"));
 
 /// A demo API key of the demo organization.
 #[derive(Debug, Clone, Copy)]

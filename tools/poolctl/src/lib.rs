@@ -9,13 +9,13 @@
 use clap::{Args, Parser, Subcommand};
 use serde_json::{json, Value};
 use shared::auth::{generate_key, new_key_id, SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
-use shared::domain::api_key::{ApiKeyRecord, KeyHash, KeyStatus};
-use shared::domain::ids::{BrandId, OrgId, PoolId};
 use shared::clock::Timestamp;
+use shared::domain::api_key::{ApiKeyRecord, KeyHash, KeyStatus};
 use shared::domain::contact_pool::{
     ContactPool, Description, MaxParallelItems, MaxRetries, PoolName, PoolType,
 };
 use shared::domain::guardrail_pool::{GuardrailName, GuardrailPool, Slug};
+use shared::domain::ids::{BrandId, OrgId, PoolId};
 use shared::store::dynamodb::DynamoStore;
 use shared::store::https::TrustRoots;
 use shared::store::{StoreAdmin, StoreError, StoreSnapshot};

@@ -159,7 +159,10 @@ pub(super) fn contact_pool_item(p: &ContactPool) -> Item {
         ("org_id".to_owned(), s(p.org_id.to_string())),
         ("name".to_owned(), s(p.name.as_str())),
         ("type".to_owned(), s(p.pool_type.as_str())),
-        ("max_parallel_items".to_owned(), n(p.max_parallel_items.get())),
+        (
+            "max_parallel_items".to_owned(),
+            n(p.max_parallel_items.get()),
+        ),
         ("max_retries".to_owned(), n(p.max_retries.get())),
         ("is_active".to_owned(), AttributeValue::Bool(p.is_active)),
         ("contacts_count".to_owned(), n(p.contacts_count)),

@@ -222,11 +222,7 @@ impl ApiKeys for DynamoStore {
 
 #[async_trait]
 impl ContactPools for DynamoStore {
-    async fn get_contact_pool(
-        &self,
-        org_id: OrgId,
-        id: PoolId,
-    ) -> Result<ContactPool, StoreError> {
+    async fn get_contact_pool(&self, org_id: OrgId, id: PoolId) -> Result<ContactPool, StoreError> {
         self.get_owned(
             keys::contact_pool(id),
             org_id,

@@ -11,13 +11,13 @@ use super::errors::{Cancellation, CreateGuardrail, CreateKey, Reason, SlugChange
 use super::expr::{self, owner_condition, Expr, MAX_IF_MATCH_VERSIONS};
 use super::items::*;
 use super::store::slug_change_actions;
-use crate::domain::api_key::{ApiKeyRecord, KeyHash, KeyStatus};
-use crate::domain::ids::{BrandId, OrgId, PoolId};
 use crate::clock::Timestamp;
+use crate::domain::api_key::{ApiKeyRecord, KeyHash, KeyStatus};
 use crate::domain::contact_pool::{
     ContactPool, ContactPoolPatch, Description, MaxParallelItems, MaxRetries, PoolName, PoolType,
 };
 use crate::domain::guardrail_pool::{GuardrailName, GuardrailPool, Slug};
+use crate::domain::ids::{BrandId, OrgId, PoolId};
 use crate::store::{Precondition, SlugClaim, StoreError};
 
 const TABLE: &str = "pools";
@@ -451,7 +451,14 @@ fn each_named_action_stands_at_its_position() {
 fn a_slug_change_updates_the_pool_puts_the_new_claim_and_deletes_the_old() {
     let pool = guardrail();
     let now = at("2026-03-04T05:06:07Z");
-    let actions = slug_change_actions(TABLE, &pool, &slug("new-slug"), Some(&gname("New name")), now).unwrap();
+    let actions = slug_change_actions(
+        TABLE,
+        &pool,
+        &slug("new-slug"),
+        Some(&gname("New name")),
+        now,
+    )
+    .unwrap();
     assert_eq!(actions.len(), SlugChange::ORDER.len());
 
     let update = actions[SlugChange::Pool as usize].update().unwrap();
