@@ -18,7 +18,9 @@ cargo build --quiet -p local-api
 port="$(free_port)"
 mkdir -p target
 log=target/schemathesis-local-api.log
-PORT="$port" AUTH_CACHE_TTL_SECS=30 "${CARGO_TARGET_DIR:-target}/debug/local-api" >"$log" 2>&1 &
+# Without TABLE_NAME (the test command exports one for its own tests): the embedded demo data,
+# whose keys and pools scripts/schemathesis.toml names.
+env -u TABLE_NAME PORT="$port" AUTH_CACHE_TTL_SECS=30 "${CARGO_TARGET_DIR:-target}/debug/local-api" >"$log" 2>&1 &
 API_PID=$!
 wait_for_line "$log" "listening on" "$API_PID"
 st --config-file scripts/schemathesis.toml run openapi.yaml \
