@@ -1,4 +1,4 @@
-.PHONY: setup test run run-dynamodb load bench fmt lint
+.PHONY: setup test run run-dynamodb load bench fmt lint lint-deploy venv fuzz schemathesis lambda-check sam-build help
 
 ## Installs Rust components, Java 17 and DynamoDB Local.
 setup:
@@ -26,9 +26,40 @@ load:
 bench:
 	bash scripts/bench.sh
 
+## Formats the workspace (cargo fmt).
 fmt:
 	cargo fmt --all
 
+## cargo fmt --check and clippy with warnings as errors, as the test command runs them.
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+
+## template.yaml (cfn-lint, sam validate) and openapi.yaml (OpenAPI 3.1), with the tools in .venv.
+lint-deploy:
+	bash scripts/lint.sh
+
+## Creates or updates .venv with the Python tools pinned in scripts/requirements.txt.
+venv:
+	bash -c '. scripts/lib/venv.sh && venv_install'
+
+## Fuzzes the request path with cargo-fuzz for FUZZ_SECONDS seconds (default 300).
+fuzz:
+	bash scripts/fuzz.sh
+
+## Schemathesis against local-api and openapi.yaml, SCHEMATHESIS_EXAMPLES per operation (default 25).
+schemathesis:
+	bash scripts/schemathesis.sh
+
+## Every file in events/ through the real binaries under `cargo lambda watch`, on DynamoDB Local.
+lambda-check:
+	bash scripts/cargo-lambda-check.sh
+
+## sam build without Docker: both functions as arm64 `bootstrap`s in .aws-sam/build/.
+sam-build:
+	bash scripts/sam-build.sh
+
+## Lists these targets.
+help:
+	@awk '/^## / { doc = doc (doc ? "\n               " : "") substr($$0, 4); next } \
+		/^[a-z-]+:/ && doc { sub(/:.*/, ""); printf "%-14s %s\n", $$0, doc } { doc = "" }' $(MAKEFILE_LIST)

@@ -23,8 +23,7 @@
 #   BENCH_ARM64=1             0: skip the arm64 build (cargo-lambda + zig from .venv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT="$(pwd)"
-. scripts/dynamodb-local.sh
+. scripts/lib/dynamodb-local.sh
 
 RUNS="${BENCH_RUNS:-25}"
 PROBE_RUNS="${BENCH_PROBE_RUNS:-20}"
@@ -38,21 +37,14 @@ ARM64="${BENCH_ARM64:-1}"
 OUT="$ROOT/target/bench/$(date -u +%Y%m%dT%H%M%SZ)"
 RESULTS="$OUT/results.jsonl"
 H="$ROOT/target/release/bench-harness"
-FUNCTIONS=(update-contact-pool patch-guardrail-pool)
+mapfile -t FUNCTIONS < <(functions_list)
 mkdir -p "$OUT/logs"
 
 step() { echo "bench: $*" >&2; }
 
 LOCAL_API_PID=""
-cleanup() {
-    if [ -n "$LOCAL_API_PID" ] && kill -0 "$LOCAL_API_PID" 2>/dev/null; then
-        kill "$LOCAL_API_PID" 2>/dev/null || true
-        wait "$LOCAL_API_PID" 2>/dev/null || true
-    fi
-    ddb_stop
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck disable=SC2016 # expanded at exit
+on_exit 'stop_process "$LOCAL_API_PID"'
 
 {
     echo "date (UTC): $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -70,7 +62,9 @@ trap 'exit 130' INT TERM
 step "build (release): both functions, the hello-world floor, the harness"
 # One invocation, -p each: the functions are built with their own feature set, as
 # `cargo lambda build -p <function>` builds them (the harness adds no feature; see its Cargo.toml).
-cargo build --release -p update-contact-pool -p patch-guardrail-pool -p bench-hello -p bench-harness
+packages=()
+for f in "${FUNCTIONS[@]}"; do packages+=(-p "$f"); done
+cargo build --release "${packages[@]}" -p bench-hello -p bench-harness
 step "build (release): local-api"
 cargo build --release -p local-api
 
@@ -85,9 +79,7 @@ if command -v chrt >/dev/null && chrt -f 10 true 2>/dev/null; then
         --requests "$WARM_REQUESTS" --warmup 1000 --max-secs "$MAX_SECS" >/dev/null
 fi
 
-ddb_install
-ddb_start
-export TABLE_NAME="bench-$(date +%s)-$$"
+ddb_session "bench-$(date +%s)-$$"
 
 step "sizes (x86_64, stripped by the release profile)"
 sizes=()
@@ -108,39 +100,33 @@ if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
 fi
 
 step "cold starts: $RUNS runs of each binary and first event; init probe: $PROBE_RUNS processes"
+cold_functions=()
+for f in "${FUNCTIONS[@]}"; do cold_functions+=(--function "$f=target/release/$f"); done
 "$H" cold --out "$RESULTS" --logs "$OUT/logs" --runs "$RUNS" --probe-runs "$PROBE_RUNS" \
-    --hello target/release/bench-hello \
-    --function update-contact-pool=target/release/update-contact-pool \
-    --function patch-guardrail-pool=target/release/patch-guardrail-pool \
-    "${env_sets[@]}" >/dev/null
+    --hello target/release/bench-hello "${cold_functions[@]}" "${env_sets[@]}" >/dev/null
 
 step "HTTP through local-api on DynamoDB Local: 1 and 16 clients"
 port="$(free_port)"
 PORT="$port" target/release/local-api >"$OUT/logs/local-api.log" 2>&1 &
 LOCAL_API_PID=$!
-for _ in $(seq 1 300); do
-    grep -q "listening on http://127.0.0.1:$port" "$OUT/logs/local-api.log" 2>/dev/null && break
-    kill -0 "$LOCAL_API_PID" 2>/dev/null || { cat "$OUT/logs/local-api.log" >&2; exit 1; }
-    sleep 0.1
-done
-grep -q "listening on" "$OUT/logs/local-api.log" || { echo "local-api did not start" >&2; exit 1; }
+wait_for_line "$OUT/logs/local-api.log" "listening on http://127.0.0.1:$port" "$LOCAL_API_PID"
 "$H" http --out "$RESULTS" --url "http://127.0.0.1:$port" --clients 1,16 \
     --requests "$HTTP_REQUESTS" --warmup 100 --max-secs "$MAX_SECS" \
     --server-pid "$LOCAL_API_PID" >/dev/null
-kill "$LOCAL_API_PID" && wait "$LOCAL_API_PID" 2>/dev/null || true
+stop_process "$LOCAL_API_PID"
 LOCAL_API_PID=""
 
 if [ "$ARM64" = 1 ]; then
     step "arm64 (cargo lambda build --release --arm64; cargo-lambda and zig from .venv)"
-    # scripts/venv.sh (cargo-lambda, zig) and scripts/arm64-toolchain.sh (an arm64 standard
-    # library: rustup's, or Debian's rustc-web where rustup cannot download) are the deploy
-    # path's own (scripts/sam-build.sh); in a subshell, so their variables stay there.
+    # scripts/lib/venv.sh (cargo-lambda, zig) and scripts/lib/arm64-toolchain.sh (an arm64
+    # standard library: rustup's, or Debian's rustc-web where rustup cannot download) are the
+    # deploy path's own (scripts/sam-build.sh); in a subshell, so their variables stay there.
     if (
-        . scripts/venv.sh && . scripts/arm64-toolchain.sh &&
+        . scripts/lib/venv.sh && . scripts/lib/arm64-toolchain.sh &&
             venv_install && venv_activate && arm64_toolchain &&
             echo "rustc for arm64: $(${RUSTC:-rustc} --version)" &&
             cargo lambda build --release --arm64 --lambda-dir target/bench/lambda-arm64 \
-                -p update-contact-pool -p patch-guardrail-pool -p bench-hello
+                "${packages[@]}" -p bench-hello
     ) >"$OUT/logs/arm64-build.log" 2>&1; then
         sizes=()
         for f in "${FUNCTIONS[@]}" bench-hello; do
@@ -191,6 +177,7 @@ if [ "$VARIANTS" = 1 ]; then
         fi
     done
 
+    # shellcheck disable=SC2031 # the arm64 subshell re-sources scripts/lib, which sets ROOT to the same
     for name in "${FEATURES[@]}"; do
         prof="bench-$name"
         src="$ROOT/target/bench/src-$name"

@@ -6,46 +6,25 @@
 # with. Stops everything it started, even on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/dynamodb-local.sh
-. scripts/venv.sh
+. scripts/lib/dynamodb-local.sh
+. scripts/lib/venv.sh
 
-FUNCTIONS=(update-contact-pool patch-guardrail-pool)
+mapfile -t FUNCTIONS < <(functions_list)
 WATCH_PID=""
 WATCH_LOG="target/cargo-lambda-watch.log"
 
-stop_watch() {
-    if [ -n "$WATCH_PID" ] && kill -0 "$WATCH_PID" 2>/dev/null; then
-        # Its own process group: the emulator and the function processes it started.
-        kill -TERM -- "-$WATCH_PID" 2>/dev/null || kill -TERM "$WATCH_PID" 2>/dev/null || true
-        local i
-        for i in $(seq 1 50); do
-            kill -0 "$WATCH_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL -- "-$WATCH_PID" 2>/dev/null || true
-        wait "$WATCH_PID" 2>/dev/null || true
-    fi
-    WATCH_PID=""
-}
-
-cleanup() {
-    stop_watch
-    ddb_stop
-}
-
 venv_install
 venv_activate
-ddb_install
-trap cleanup EXIT
-# A signal ends the script (after the EXIT trap has cleaned up) instead of resuming it.
-trap 'exit 130' INT
-trap 'exit 143' TERM
-ddb_start
-export TABLE_NAME="pools-demo-$(date +%s)-$$"
+ddb_session "pools-demo-$(date +%s)-$$"
+# Its own process group (setsid below): the emulator and the function processes it started.
+# shellcheck disable=SC2016 # expanded at exit
+on_exit 'stop_process "$WATCH_PID" group'
 started=$SECONDS
 
 # The binaries the emulator runs, and the seeding step, built before anything listens.
-cargo build -q -p update-contact-pool -p patch-guardrail-pool -p pool-tests --example seed_demo
+packages=()
+for fn in "${FUNCTIONS[@]}"; do packages+=(-p "$fn"); done
+cargo build -q "${packages[@]}" -p pool-tests --example seed_demo
 cargo run -q -p pool-tests --example seed_demo
 
 port="$(free_port)"
@@ -62,20 +41,17 @@ setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$port" --ign
     --env-var "RUST_LOG=${RUST_LOG:-warn}" \
     >"$WATCH_LOG" 2>&1 &
 WATCH_PID=$!
-for i in $(seq 1 600); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-    if ! kill -0 "$WATCH_PID" 2>/dev/null; then
-        echo "cargo lambda watch exited; its log:" >&2
-        cat "$WATCH_LOG" >&2
-        exit 1
-    fi
-    sleep 0.1
-done
+wait_for_port "$port" "$WATCH_PID" "$WATCH_LOG"
 echo "cargo lambda watch on 127.0.0.1:$port (pid $WATCH_PID)" >&2
 
 passed=0
 failed=0
 for fn in "${FUNCTIONS[@]}"; do
+    if ! compgen -G "events/$fn/*.json" >/dev/null; then
+        failed=$((failed + 1))
+        echo "FAIL $fn: no events in events/$fn/" >&2
+        continue
+    fi
     for event in events/"$fn"/*.json; do
         name="$(basename "$event" .json)"
         want="${name%%-*}"

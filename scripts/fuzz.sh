@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Fuzzes the whole request path of both handlers (fuzz/fuzz_targets/request.rs) with
-# libFuzzer through cargo-fuzz. Usage: scripts/fuzz.sh [seconds]   (default 300)
+# libFuzzer through cargo-fuzz. Usage: scripts/fuzz.sh [seconds]   (default $FUZZ_SECONDS, else 300)
 # The test command runs a short bounded pass; run longer passes by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-secs="${1:-300}"
+secs="${1:-${FUZZ_SECONDS:-300}}"
 if ! command -v cargo-fuzz >/dev/null 2>&1; then
     echo "installing cargo-fuzz (crates.io)" >&2
     cargo install cargo-fuzz --locked --quiet

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Checks the deploy artifacts with the real tools: template.yaml with cfn-lint and SAM's own
 # validation (plain and --lint), openapi.yaml with openapi-spec-validator (OpenAPI 3.1). The
-# tools live in .venv (scripts/venv.sh installs them). Needs no AWS account.
+# tools live in .venv (scripts/lib/venv.sh installs them). Needs no AWS account.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/venv.sh
+. scripts/lib/venv.sh
 
 venv_install
 venv_activate

@@ -6,15 +6,9 @@
 # pools-local) may be set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/dynamodb-local.sh
+. scripts/lib/dynamodb-local.sh
 
-ddb_install
-trap ddb_stop EXIT
-# A signal ends the script (after the EXIT trap has cleaned up) instead of resuming it.
-trap 'exit 130' INT
-trap 'exit 143' TERM
-ddb_start
-export TABLE_NAME="${TABLE_NAME:-pools-local}"
+ddb_session "${TABLE_NAME:-pools-local}"
 PORT="${PORT:-3000}"
 export PORT
 

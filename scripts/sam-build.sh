@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # `sam build` without Docker: SAM's rust-cargolambda builder runs cargo-lambda from the venv,
-# which cross-compiles both functions for arm64 with zig as the linker (scripts/arm64-toolchain.sh
-# supplies the arm64 standard library). Then checks that each artifact is an arm64 `bootstrap`.
+# which cross-compiles both functions for arm64 with zig as the linker (scripts/lib/arm64-toolchain.sh
+# supplies the arm64 standard library). Then checks that each function's artifact is an arm64
+# `bootstrap`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/venv.sh
-. scripts/arm64-toolchain.sh
+. scripts/lib/venv.sh
+. scripts/lib/arm64-toolchain.sh
 
 venv_install
 venv_activate
@@ -15,7 +16,11 @@ started=$SECONDS
 sam build --template template.yaml "$@"
 echo "sam build: $((SECONDS - started)) s" >&2
 
-for fn in UpdateContactPoolFunction PatchGuardrailPoolFunction; do
+for name in $(functions_list); do
+    # template.yaml names each function's resource after its crate: update-contact-pool is
+    # UpdateContactPoolFunction.
+    fn="$(echo "$name" | sed -E 's/(^|-)([a-z])/\U\2/g')Function"
+    grep -q "^  $fn:" template.yaml || { echo "template.yaml has no resource $fn for functions/$name" >&2; exit 1; }
     bin=".aws-sam/build/$fn/bootstrap"
     [ -x "$bin" ] || { echo "sam build left no $bin" >&2; exit 1; }
     # ELF header: class 64-bit (byte 4 = 2), machine EM_AARCH64 (bytes 18-19 = b7 00).

@@ -1,32 +1,29 @@
 #!/usr/bin/env bash
-# Contract fuzzing against openapi.yaml with Schemathesis (PyPI): starts local-api on its
-# embedded demo data on a free loopback port and requires no 5xx and no response outside the
-# document. Usage: scripts/schemathesis.sh [max-examples per operation]   (default 25)
+# Contract fuzzing against openapi.yaml with Schemathesis (PyPI, in .venv): starts local-api on
+# its embedded demo data on a free loopback port and requires no 5xx and no response outside the
+# document. Usage: scripts/schemathesis.sh [max-examples per operation]
+# (default $SCHEMATHESIS_EXAMPLES, else 25)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-examples="${1:-25}"
-venv=.venv-schemathesis
-if [ ! -x "$venv/bin/st" ]; then
-    echo "installing schemathesis (PyPI) into $venv" >&2
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==4.32.5"
-fi
+. scripts/lib/venv.sh
+
+examples="${1:-${SCHEMATHESIS_EXAMPLES:-25}}"
+venv_install
+venv_activate
+
+API_PID=""
+# shellcheck disable=SC2016 # expanded at exit
+on_exit 'stop_process "$API_PID"'
 cargo build --quiet -p local-api
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+port="$(free_port)"
 mkdir -p target
 log=target/schemathesis-local-api.log
-PORT="$port" AUTH_CACHE_TTL_SECS=30 target/debug/local-api >"$log" 2>&1 &
-api=$!
-trap 'kill "$api" 2>/dev/null || true; wait "$api" 2>/dev/null || true' EXIT
-# A signal ends the script (after the EXIT trap has cleaned up) instead of resuming it.
-trap 'exit 130' INT
-trap 'exit 143' TERM
-for _ in $(seq 1 200); do
-    grep -q "listening on" "$log" && break
-    kill -0 "$api" 2>/dev/null || { cat "$log" >&2; exit 1; }
-    sleep 0.05
-done
-SCHEMATHESIS_TELEMETRY=false "$venv/bin/st" --config-file scripts/schemathesis.toml run openapi.yaml \
+# Without TABLE_NAME (the test command exports one for its own tests): the embedded demo data,
+# whose keys and pools scripts/schemathesis.toml names.
+env -u TABLE_NAME PORT="$port" AUTH_CACHE_TTL_SECS=30 "${CARGO_TARGET_DIR:-target}/debug/local-api" >"$log" 2>&1 &
+API_PID=$!
+wait_for_line "$log" "listening on" "$API_PID"
+st --config-file scripts/schemathesis.toml run openapi.yaml \
     --url "http://127.0.0.1:$port" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
     --phases examples,coverage,fuzzing \

@@ -3,7 +3,7 @@
 # DynamoDB Local. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/dynamodb-local.sh
+. scripts/lib/dynamodb-local.sh
 
 command -v cargo >/dev/null || { echo "Rust is required: https://rustup.rs" >&2; exit 1; }
 if command -v rustup >/dev/null; then

@@ -3,15 +3,10 @@
 # runs fmt, clippy and every test, and stops DynamoDB Local whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/dynamodb-local.sh
+. scripts/lib/dynamodb-local.sh
 
 bash scripts/setup.sh
-trap ddb_stop EXIT
-# A signal ends the script (after the EXIT trap has cleaned up) instead of resuming it.
-trap 'exit 130' INT
-trap 'exit 143' TERM
-ddb_start
-export TABLE_NAME="pools-test-$(date +%s)-$$"
+ddb_session "pools-test-$(date +%s)-$$"
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings

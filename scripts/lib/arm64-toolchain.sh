@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A Rust compiler that can build for aarch64-unknown-linux-gnu (the functions run on arm64).
-# Sourced by scripts/sam-build.sh:
+# Sourced by scripts/sam-build.sh (and scripts/bench.sh):
 #   arm64_toolchain   makes one available; exports RUSTC when it is not rustup's
 #
 # With rustup and network access, `rustup target add aarch64-unknown-linux-gnu` is all it takes,
@@ -10,9 +10,10 @@
 # runtime library rustc-web links to). zig (from the venv's ziglang) is the cross linker either
 # way: cargo-lambda drives it.
 set -euo pipefail
+# shellcheck source=scripts/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-ARM64_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-ARM64_DIR="$ARM64_ROOT/.tools/rust-arm64"
+ARM64_DIR="$ROOT/.tools/rust-arm64"
 ARM64_TARGET="aarch64-unknown-linux-gnu"
 
 rustup_has_arm64() {
