@@ -4,7 +4,7 @@
 # which also reads the profile files and the other AWS_* settings (AWS_ENDPOINT_URL, FIPS,
 # dual-stack, retry mode...).
 set -euo pipefail
-python3 "$(dirname "$0")/edit.py" shared/src/store/dynamodb.rs \
+python3 "$(dirname "$0")/edit.py" shared/src/store/dynamodb/client.rs \
     '        let mut loader = config_loader().http_client(https::https_client(roots));
         if let Some(region) = region {
             loader = loader.region(Region::new(region));
