@@ -12,6 +12,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 ddb_start
 export TABLE_NAME="pools-test-$(date +%s)-$$"
+export REQUIRE_DYNAMODB=1  # a DynamoDB test without DynamoDB Local fails instead of skipping
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings

@@ -98,6 +98,7 @@ fn assert_503_a(r: &Reply) {
 
 #[tokio::test]
 async fn throttled_writes_are_503_and_write_nothing() {
+    pool_tests::require_dynamodb!();
     let e = env().await;
     let pool = seed::stored_contact_pool(&e.direct, e.org).await;
     for error_type in [
@@ -119,6 +120,7 @@ async fn throttled_writes_are_503_and_write_nothing() {
 
 #[tokio::test]
 async fn a_throttled_key_lookup_is_503() {
+    pool_tests::require_dynamodb!();
     let e = env().await;
     let pool = seed::stored_guardrail_pool(&e.direct, e.org, &seed::fresh_slug("t")).await;
     e.fail("GetItem", ALWAYS, Action::error(400, "ThrottlingException"));
@@ -129,6 +131,7 @@ async fn a_throttled_key_lookup_is_503() {
 
 #[tokio::test]
 async fn server_errors_after_retries_are_503_and_a_transient_one_is_absorbed() {
+    pool_tests::require_dynamodb!();
     let e = env().await;
     let pool = seed::stored_guardrail_pool(&e.direct, e.org, &seed::fresh_slug("s")).await;
     e.fail(
@@ -163,6 +166,7 @@ async fn server_errors_after_retries_are_503_and_a_transient_one_is_absorbed() {
 
 #[tokio::test]
 async fn a_hung_store_is_503_well_within_the_function_timeout() {
+    pool_tests::require_dynamodb!();
     let e = env().await;
     let pool = seed::stored_contact_pool(&e.direct, e.org).await;
     e.fail("UpdateItem", ALWAYS, Action::Hang);
@@ -183,6 +187,7 @@ async fn a_hung_store_is_503_well_within_the_function_timeout() {
 
 #[tokio::test]
 async fn dropped_connections_are_503_and_write_nothing() {
+    pool_tests::require_dynamodb!();
     let e = env().await;
     let a = seed::stored_guardrail_pool(&e.direct, e.org, &seed::fresh_slug("d")).await;
     e.fail("TransactWriteItems", ALWAYS, Action::Drop);
@@ -199,6 +204,7 @@ async fn dropped_connections_are_503_and_write_nothing() {
 
 #[tokio::test]
 async fn a_refused_connection_is_503() {
+    pool_tests::require_dynamodb!();
     // Bind a port, then free it: nothing listens there.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -218,6 +224,7 @@ async fn a_refused_connection_is_503() {
 
 #[tokio::test]
 async fn transaction_conflicts_are_retried_and_persistent_ones_are_409() {
+    pool_tests::require_dynamodb!();
     let e = env().await;
     let pool = seed::stored_guardrail_pool(&e.direct, e.org, &seed::fresh_slug("c")).await;
     let conflict = Action::cancelled(&["None", "TransactionConflict", "None"]);
@@ -245,6 +252,7 @@ async fn transaction_conflicts_are_retried_and_persistent_ones_are_409() {
 
 #[tokio::test]
 async fn an_update_item_conflict_is_409_in_dialect_m() {
+    pool_tests::require_dynamodb!();
     let e = env().await;
     let pool = seed::stored_contact_pool(&e.direct, e.org).await;
     e.fail(
@@ -262,6 +270,7 @@ async fn an_update_item_conflict_is_409_in_dialect_m() {
 
 #[tokio::test]
 async fn an_unexpected_error_is_500_without_detail() {
+    pool_tests::require_dynamodb!();
     let e = env().await;
     let pool = seed::stored_contact_pool(&e.direct, e.org).await;
     e.fail(
