@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
 ddb_session "pools-test-$(date +%s)-$$"
+# A DynamoDB test without DynamoDB Local fails instead of skipping.
+export REQUIRE_DYNAMODB=1
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings

@@ -1,5 +1,13 @@
 //! DynamoDB Local, as the test command starts it: endpoint from `AWS_ENDPOINT_URL_DYNAMODB`,
 //! table from `TABLE_NAME` (default `pools-test`), created once per test binary.
+//!
+//! Without the endpoint (a plain `cargo test`), every test that needs DynamoDB Local returns
+//! at its start ([`available`], [`require_dynamodb!`](crate::require_dynamodb)) after one line
+//! on stderr per test binary, and the memory half runs alone. `REQUIRE_DYNAMODB=1` (set by
+//! `scripts/test.sh`, so by CI) turns that skip into a failure.
+
+use std::io::Write;
+use std::sync::Once;
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::Client;
@@ -8,11 +16,46 @@ use tokio::sync::OnceCell;
 
 static TABLE_READY: OnceCell<()> = OnceCell::const_new();
 
+const ENDPOINT_VAR: &str = "AWS_ENDPOINT_URL_DYNAMODB";
+const HOW: &str = "run `make test`, which starts DynamoDB Local";
+
+fn configured_endpoint() -> Option<String> {
+    std::env::var(ENDPOINT_VAR).ok().filter(|e| !e.is_empty())
+}
+
+/// Whether DynamoDB Local is there to test on. If not: panics when `REQUIRE_DYNAMODB=1`, else
+/// says once (per test binary, straight to stderr, past the test harness's capture) that the
+/// DynamoDB tests are skipped, and returns `false`.
+pub fn available() -> bool {
+    if configured_endpoint().is_some() {
+        return true;
+    }
+    if std::env::var("REQUIRE_DYNAMODB").is_ok_and(|v| v == "1") {
+        panic!("REQUIRE_DYNAMODB=1 but {ENDPOINT_VAR} is not set: {HOW}");
+    }
+    static SAID: Once = Once::new();
+    SAID.call_once(|| {
+        let _ = writeln!(
+            std::io::stderr(),
+            "DynamoDB Local tests skipped: {ENDPOINT_VAR} is not set; {HOW}"
+        );
+    });
+    false
+}
+
+/// Returns from the enclosing test (which passes) when DynamoDB Local is not
+/// [`available`](crate::dynamo::available).
+#[macro_export]
+macro_rules! require_dynamodb {
+    () => {
+        if !$crate::dynamo::available() {
+            return;
+        }
+    };
+}
+
 pub fn endpoint() -> String {
-    std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect(
-        "AWS_ENDPOINT_URL_DYNAMODB is not set: run the tests with `make test`, which starts \
-         DynamoDB Local",
-    )
+    configured_endpoint().unwrap_or_else(|| panic!("{ENDPOINT_VAR} is not set: {HOW}"))
 }
 
 pub fn table_name() -> String {

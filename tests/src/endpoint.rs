@@ -24,7 +24,7 @@ use shared::store::Store;
 use uuid::Uuid;
 
 use crate::events::{Call, Gateway, BOTH};
-use crate::{assert_a_error, assert_m_error, seed, store, Backend, Reply, BACKENDS};
+use crate::{assert_a_error, assert_m_error, backends, seed, store, Backend, Reply};
 
 /// The handler of the function that serves `route`, for tests that take the route as data.
 pub async fn handle(route: &Route, req: Request, svc: &Services) -> Response<Body> {
@@ -209,7 +209,7 @@ impl<E: Endpoint> Env<E> {
 
     /// Every combination of store and gateway, each on a new `Env`.
     pub async fn each(mut f: impl AsyncFnMut(&Self, Gateway)) {
-        for b in BACKENDS {
+        for b in backends() {
             for gw in BOTH {
                 let e = Self::new(b).await;
                 f(&e, gw).await;

@@ -71,7 +71,15 @@ pub enum Backend {
     Dynamo,
 }
 
-pub const BACKENDS: [Backend; 2] = [Backend::Memory, Backend::Dynamo];
+/// The stores to run on: memory, and DynamoDB Local when it is
+/// [`available`](dynamo::available).
+pub fn backends() -> Vec<Backend> {
+    let mut b = vec![Backend::Memory];
+    if dynamo::available() {
+        b.push(Backend::Dynamo);
+    }
+    b
+}
 
 pub async fn store(b: Backend) -> Arc<dyn Store> {
     match b {

@@ -196,6 +196,7 @@ fn dialect_ok(path: &str, status: u16, body: &Value) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn load_with_invariants() {
+    pool_tests::require_dynamodb!();
     let total: usize = std::env::var("LOAD_REQUESTS")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -1,9 +1,16 @@
 //! Full request runs with every log line captured: each line is JSON, each request has a line
 //! with its request id, the Lambda request id, route, status, latency and organization, and no
 //! line ever holds the key, its hash or the Authorization header.
+//!
+//! The capture is a process-wide subscriber (the functions' JSON one) that writes each line to
+//! the capture of the thread that logged it, if any. A subscriber for this thread alone
+//! (`telemetry::set_thread_default`) is not enough in a binary shared with other tests: tracing
+//! caches each log site's interest process-wide, and a site first reached by another test's
+//! thread while only a thread-local subscriber exists is cached as "never", for this thread too.
 
+use std::cell::RefCell;
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Once};
 
 use lambda_http::{Context, RequestExt};
 use pool_tests::events::{Call, Gateway};
@@ -34,6 +41,39 @@ impl Capture {
     fn text(&self) -> String {
         String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
     }
+
+    /// Captures what this thread logs until the guard drops.
+    fn this_thread(&self) -> Capturing {
+        static INSTALL: Once = Once::new();
+        INSTALL.call_once(|| {
+            let writer = || -> Box<dyn Write> {
+                match CAPTURE.with(|c| c.borrow().clone()) {
+                    Some(capture) => Box::new(capture),
+                    None => Box::new(std::io::sink()),
+                }
+            };
+            tracing::subscriber::set_global_default(shared::telemetry::json_subscriber(writer))
+                .expect("nothing else in this test binary installs a global subscriber");
+            // A site registered by another thread while this was being installed may have
+            // cached "never"; compute every site's interest again, now for this subscriber.
+            tracing_core::callsite::rebuild_interest_cache();
+        });
+        CAPTURE.with(|c| *c.borrow_mut() = Some(self.clone()));
+        Capturing
+    }
+}
+
+thread_local! {
+    static CAPTURE: RefCell<Option<Capture>> = const { RefCell::new(None) };
+}
+
+/// Ends this thread's capture when dropped.
+struct Capturing;
+
+impl Drop for Capturing {
+    fn drop(&mut self) {
+        CAPTURE.with(|c| c.borrow_mut().take());
+    }
 }
 
 struct Run {
@@ -56,8 +96,7 @@ async fn send(run: &Run) -> Reply {
 #[tokio::test]
 async fn log_lines_are_json_with_request_context_and_never_hold_secrets() {
     let capture = Capture::default();
-    let writer = capture.clone();
-    let _guard = shared::telemetry::set_thread_default(move || writer.clone());
+    let _guard = capture.this_thread();
 
     let store = Arc::new(MemoryStore::new());
     let org = Uuid::new_v4();

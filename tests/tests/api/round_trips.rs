@@ -52,6 +52,7 @@ impl Counted {
 
 #[tokio::test]
 async fn contact_pool_requests_cost_one_call_plus_one_on_an_auth_miss() {
+    pool_tests::require_dynamodb!();
     let c = counted(AuthCache::new(30, 16)).await;
     let pool = seed::stored_contact_pool(&c.store, c.org)
         .await
@@ -83,6 +84,7 @@ async fn contact_pool_requests_cost_one_call_plus_one_on_an_auth_miss() {
 
 #[tokio::test]
 async fn guardrail_requests_cost_one_or_two_calls() {
+    pool_tests::require_dynamodb!();
     let c = counted(AuthCache::new(30, 16)).await;
     let pool = seed::stored_guardrail_pool(&c.store, c.org, &seed::fresh_slug("rt")).await;
     let id = pool.id.to_string();
@@ -117,6 +119,7 @@ async fn guardrail_requests_cost_one_or_two_calls() {
 
 #[tokio::test]
 async fn without_the_cache_every_request_looks_its_key_up() {
+    pool_tests::require_dynamodb!();
     let c = counted(AuthCache::disabled()).await;
     let pool = seed::stored_contact_pool(&c.store, c.org)
         .await
@@ -133,6 +136,7 @@ async fn without_the_cache_every_request_looks_its_key_up() {
 
 #[tokio::test]
 async fn unknown_keys_are_never_cached() {
+    pool_tests::require_dynamodb!();
     let mut c = counted(AuthCache::new(30, 16)).await;
     let pool = seed::stored_contact_pool(&c.store, c.org)
         .await

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use pool_tests::endpoint::{self, Contact};
 use pool_tests::events::{Call, Gateway};
-use pool_tests::{assert_common, assert_m_error, seed, BACKENDS};
+use pool_tests::{assert_common, assert_m_error, backends, seed};
 use serde_json::{json, Value};
 use shared::auth::{SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
 use shared::clock::Timestamp;
@@ -457,7 +457,7 @@ async fn a_non_uuid_id_is_404_without_a_store_call() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_concurrent_updates_with_one_if_match_let_exactly_one_through() {
-    for b in BACKENDS {
+    for b in backends() {
         let e = Arc::new(Env::new(b).await);
         let tag = format!("\"{}\"", e.pool.version);
         let tasks: Vec<_> = (0..20)

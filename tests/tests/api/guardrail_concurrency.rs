@@ -6,7 +6,7 @@ use std::sync::Arc;
 use pool_tests::contract::{claims_of, problems_of};
 use pool_tests::endpoint::{Guardrail, Tenant};
 use pool_tests::events::Gateway;
-use pool_tests::{seed, Reply, BACKENDS};
+use pool_tests::{backends, seed, Reply};
 use serde_json::json;
 use shared::domain::guardrail_pool::GuardrailPool;
 use uuid::Uuid;
@@ -20,7 +20,7 @@ async fn patch(t: &Org, id: Uuid, body: serde_json::Value) -> Reply {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_pools_claiming_one_slug_yield_one_winner_and_forty_nine_conflicts() {
-    for b in BACKENDS {
+    for b in backends() {
         let t: Org = Arc::new(Tenant::new(b).await);
         let (store, org) = (&t.store, t.org);
         let mut pools = Vec::new();
@@ -82,7 +82,7 @@ async fn fifty_pools_claiming_one_slug_yield_one_winner_and_forty_nine_conflicts
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_slug_swaps_never_break_the_slug_index() {
-    for b in BACKENDS {
+    for b in backends() {
         let t: Org = Arc::new(Tenant::new(b).await);
         let (store, org) = (&t.store, t.org);
         let slugs = [

@@ -49,6 +49,7 @@ fn id(v: &Value, field: &str) -> String {
 
 #[tokio::test]
 async fn local_api_on_a_poolctl_seeded_table_serves_both_endpoints_and_leaves_it_consistent() {
+    pool_tests::require_dynamodb!();
     let table = format!(
         "{}-e2e-{}",
         dynamo::table_name(),

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use pool_tests::events::{Call, Gateway, BOTH};
-use pool_tests::{endpoint, seed, store, Backend, Reply, BACKENDS};
+use pool_tests::{backends, endpoint, seed, store, Backend, Reply};
 use serde_json::json;
 use shared::auth::{SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
 use shared::pipeline::{Route, Services};
@@ -130,7 +130,7 @@ async fn hostile_bodies_get_their_documented_status() {
             400,
         ),
     ];
-    for b in BACKENDS {
+    for b in backends() {
         let e = env(b).await;
         for gw in BOTH {
             for (route, id) in e.routes() {
@@ -246,7 +246,7 @@ const INJECTIONS: [&str; 8] = [
 
 #[tokio::test]
 async fn injection_attempts_are_stored_verbatim_and_change_nothing_else() {
-    for b in BACKENDS {
+    for b in backends() {
         let e = env(b).await;
         let c_route = &update_contact_pool::ROUTE;
         let g_route = &patch_guardrail_pool::ROUTE;

@@ -7,7 +7,7 @@ use std::process::Command;
 use aws_sdk_dynamodb::types::AttributeValue;
 use pool_tests::events::{Call, Gateway};
 use pool_tests::processes::{bin, poolctl};
-use pool_tests::{dynamo, seed, store, Backend, Reply, BACKENDS};
+use pool_tests::{backends, dynamo, seed, store, Backend, Reply};
 use poolctl::{ContactPoolCreate, GuardrailPoolCreate, KeyCreate};
 use serde_json::{json, Value};
 use shared::auth::{KeyHash, KeyStatus};
@@ -54,7 +54,7 @@ fn guardrail_args(org: Uuid, name: &str, slug: &str) -> GuardrailPoolCreate {
 
 #[tokio::test]
 async fn key_create_shows_the_key_once_and_the_store_keeps_only_its_hash() {
-    for b in BACKENDS {
+    for b in backends() {
         let store = store(b).await;
         let org = Uuid::new_v4();
         let out = poolctl::key_create(
@@ -113,7 +113,7 @@ async fn key_create_shows_the_key_once_and_the_store_keeps_only_its_hash() {
 
 #[tokio::test]
 async fn a_created_key_works_on_the_api_until_it_is_revoked() {
-    for b in BACKENDS {
+    for b in backends() {
         let store = store(b).await;
         let svc = Services::new(store.clone());
         let org = Uuid::new_v4();
@@ -150,7 +150,7 @@ async fn a_created_key_works_on_the_api_until_it_is_revoked() {
 
 #[tokio::test]
 async fn contact_pool_create_prints_the_api_s_data_object_of_a_version_1_pool() {
-    for b in BACKENDS {
+    for b in backends() {
         let store = store(b).await;
         let org = Uuid::new_v4();
         let out = poolctl::contact_pool_create(store.as_ref(), &contact_args(org), now())
@@ -193,7 +193,7 @@ async fn contact_pool_create_prints_the_api_s_data_object_of_a_version_1_pool() 
 
 #[tokio::test]
 async fn guardrail_pool_create_refuses_a_slug_taken_in_the_organization_and_writes_nothing() {
-    for b in BACKENDS {
+    for b in backends() {
         let store = store(b).await;
         let org = Uuid::new_v4();
         let slug = seed::fresh_slug("taken");
@@ -360,6 +360,7 @@ fn without_a_table_it_says_so_and_fails() {
 
 #[tokio::test]
 async fn the_binary_creates_and_revokes_keys_and_creates_pools_in_the_table() {
+    pool_tests::require_dynamodb!();
     // The shared test table: exists once `dynamo::store()` returns.
     let store = dynamo::store().await;
     let table = dynamo::table_name();

@@ -96,6 +96,7 @@ fn assert_503_a(r: &Reply) {
 
 #[tokio::test]
 async fn throttled_writes_are_503_and_write_nothing() {
+    pool_tests::require_dynamodb!();
     let e = env().await;
     let pool = seed::stored_contact_pool(&e.direct, e.org).await;
     for error_type in [
@@ -117,6 +118,7 @@ async fn throttled_writes_are_503_and_write_nothing() {
 
 #[tokio::test]
 async fn a_throttled_key_lookup_is_503() {
+    pool_tests::require_dynamodb!();
     let e = env().await;
     let pool = seed::stored_guardrail_pool(&e.direct, e.org, &seed::fresh_slug("t")).await;
     e.fail("GetItem", ALWAYS, Action::error(400, "ThrottlingException"));
@@ -127,6 +129,7 @@ async fn a_throttled_key_lookup_is_503() {
 
 #[tokio::test]
 async fn server_errors_after_retries_are_503_and_a_transient_one_is_absorbed() {
+    pool_tests::require_dynamodb!();
     let e = env().await;
     let pool = seed::stored_guardrail_pool(&e.direct, e.org, &seed::fresh_slug("s")).await;
     e.fail(
@@ -161,6 +164,7 @@ async fn server_errors_after_retries_are_503_and_a_transient_one_is_absorbed() {
 
 #[tokio::test]
 async fn a_hung_store_is_503_well_within_the_function_timeout() {
+    pool_tests::require_dynamodb!();
     let e = env().await;
     let pool = seed::stored_contact_pool(&e.direct, e.org).await;
     e.fail("UpdateItem", ALWAYS, Action::Hang);
@@ -181,6 +185,7 @@ async fn a_hung_store_is_503_well_within_the_function_timeout() {
 
 #[tokio::test]
 async fn dropped_connections_are_503_and_write_nothing() {
+    pool_tests::require_dynamodb!();
     let e = env().await;
     let a = seed::stored_guardrail_pool(&e.direct, e.org, &seed::fresh_slug("d")).await;
     e.fail("TransactWriteItems", ALWAYS, Action::Drop);
@@ -197,6 +202,7 @@ async fn dropped_connections_are_503_and_write_nothing() {
 
 #[tokio::test]
 async fn a_refused_connection_is_503() {
+    pool_tests::require_dynamodb!();
     // Bind a port, then free it: nothing listens there.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -215,6 +221,7 @@ async fn a_refused_connection_is_503() {
 
 #[tokio::test]
 async fn transaction_conflicts_are_retried_and_persistent_ones_are_409() {
+    pool_tests::require_dynamodb!();
     let e = env().await;
     let pool = seed::stored_guardrail_pool(&e.direct, e.org, &seed::fresh_slug("c")).await;
     let conflict = Action::cancelled(&["None", "TransactionConflict", "None"]);
@@ -242,6 +249,7 @@ async fn transaction_conflicts_are_retried_and_persistent_ones_are_409() {
 
 #[tokio::test]
 async fn an_update_item_conflict_is_409_in_dialect_m() {
+    pool_tests::require_dynamodb!();
     let e = env().await;
     let pool = seed::stored_contact_pool(&e.direct, e.org).await;
     e.fail(
@@ -259,6 +267,7 @@ async fn an_update_item_conflict_is_409_in_dialect_m() {
 
 #[tokio::test]
 async fn an_unexpected_error_is_500_without_detail() {
+    pool_tests::require_dynamodb!();
     let e = env().await;
     let pool = seed::stored_contact_pool(&e.direct, e.org).await;
     e.fail(

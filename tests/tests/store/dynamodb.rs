@@ -8,4 +8,4 @@ async fn make() -> AnyStore {
     Arc::new(pool_tests::dynamo::store().await)
 }
 
-pool_tests::store_contract!(make().await);
+pool_tests::store_contract!(make().await, if pool_tests::dynamo::available());

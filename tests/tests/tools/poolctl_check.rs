@@ -119,6 +119,7 @@ fn seed_consistent(table: &str, org: Uuid) -> Value {
 
 #[tokio::test]
 async fn check_finds_a_claim_without_its_pool_and_a_pool_without_its_claim() {
+    pool_tests::require_dynamodb!();
     let table = own_table("check-orphans");
     let org = Uuid::new_v4();
     seed_consistent(&table, org);
@@ -160,6 +161,7 @@ async fn check_finds_a_claim_without_its_pool_and_a_pool_without_its_claim() {
 
 #[tokio::test]
 async fn check_finds_a_claim_pointing_at_a_pool_that_holds_another_slug_and_an_unreadable_item() {
+    pool_tests::require_dynamodb!();
     let table = own_table("check-mismatch");
     let org = Uuid::new_v4();
     let good = seed_consistent(&table, org);

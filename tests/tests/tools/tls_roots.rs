@@ -100,16 +100,19 @@ async fn poolctl_creates_a_table_through_tls(roots: Option<&str>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn poolctl_with_tls_roots_system_trusts_the_ca_in_ssl_cert_file() {
+    pool_tests::require_dynamodb!();
     poolctl_creates_a_table_through_tls(Some("system")).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn poolctl_trusts_the_system_roots_by_default() {
+    pool_tests::require_dynamodb!();
     poolctl_creates_a_table_through_tls(None).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn poolctl_with_tls_roots_amazon_refuses_the_certificate_and_changes_nothing() {
+    pool_tests::require_dynamodb!();
     let ca = TestCa::new();
     let proxy = TlsProxy::start(&ca, &dynamo::endpoint());
     let url = proxy.url();
@@ -241,6 +244,7 @@ async fn local_api_behind_tls(roots: Option<&str>) -> Stage {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn local_api_trusts_only_the_amazon_roots_by_default_and_answers_503() {
+    pool_tests::require_dynamodb!();
     let Stage {
         store,
         s,
@@ -279,6 +283,7 @@ async fn local_api_trusts_only_the_amazon_roots_by_default_and_answers_503() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn local_api_with_tls_roots_system_trusts_the_ca_in_ssl_cert_file() {
+    pool_tests::require_dynamodb!();
     let Stage {
         store,
         s,
@@ -308,6 +313,7 @@ async fn local_api_with_tls_roots_system_trusts_the_ca_in_ssl_cert_file() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_tls_roots_value_stops_both_binaries_at_startup() {
+    pool_tests::require_dynamodb!();
     let ca = TestCa::new();
     let proxy = TlsProxy::start(&ca, &dynamo::endpoint());
     let url = proxy.url();
