@@ -3,21 +3,21 @@
 
 use std::sync::Arc;
 
-use shared::auth::{KeyHash, KeyStatus};
 use shared::clock::Timestamp;
+use shared::domain::api_key::{KeyHash, KeyStatus};
 use shared::domain::contact_pool::{
     ContactPoolPatch, Description, MaxParallelItems, MaxRetries, PoolName, PoolType,
 };
 use shared::domain::guardrail_pool::{GuardrailName, GuardrailPoolPatch, Slug};
-use shared::store::{Precondition, Store, StoreError, StoreSnapshot};
-use uuid::Uuid;
+use shared::domain::ids::{OrgId, PoolId};
+use shared::store::{Precondition, StoreAdmin, StoreError, StoreSnapshot};
 
 use crate::seed;
 
-pub type AnyStore = Arc<dyn Store>;
+pub type AnyStore = Arc<dyn StoreAdmin>;
 
 /// Runs every contract case against the store that `$make` (an async expression giving an
-/// `Arc<dyn Store>`) builds, one `#[tokio::test]` each; with `if $ready`, each case returns
+/// `Arc<dyn StoreAdmin>`) builds, one `#[tokio::test]` each; with `if $ready`, each case returns
 /// at once (and passes) when `$ready` is false (`dynamo::available()`).
 #[macro_export]
 macro_rules! store_contract {
@@ -65,9 +65,9 @@ fn versions(v: &[u64]) -> Precondition {
 }
 
 /// The snapshot's problems that concern one organization (other tests write concurrently).
-pub async fn problems_of(store: &dyn Store, org_id: Uuid) -> Vec<String> {
+pub async fn problems_of(store: &dyn StoreAdmin, org_id: OrgId) -> Vec<String> {
     let snap = store.snapshot().await.expect("snapshot");
-    StoreSnapshot {
+    poolctl::problems(&StoreSnapshot {
         contact_pools: Vec::new(),
         guardrail_pools: snap
             .guardrail_pools
@@ -80,11 +80,11 @@ pub async fn problems_of(store: &dyn Store, org_id: Uuid) -> Vec<String> {
             .filter(|c| c.org_id == org_id)
             .collect(),
         unreadable: Vec::new(),
-    }
-    .problems()
+    })
 }
 
-pub async fn claims_of(store: &dyn Store, org_id: Uuid) -> Vec<(String, Uuid)> {
+/// One organization's claims, as (slug, pool), sorted.
+pub async fn claims_of(store: &dyn StoreAdmin, org_id: OrgId) -> Vec<(String, PoolId)> {
     let mut c: Vec<_> = store
         .snapshot()
         .await
@@ -92,14 +92,14 @@ pub async fn claims_of(store: &dyn Store, org_id: Uuid) -> Vec<(String, Uuid)> {
         .claims
         .into_iter()
         .filter(|c| c.org_id == org_id)
-        .map(|c| (c.slug, c.pool_id))
+        .map(|c| (c.slug.to_string(), c.pool_id))
         .collect();
     c.sort();
     c
 }
 
 pub async fn contact_update_applies_every_field_and_bumps_the_version(store: AnyStore) {
-    let org = Uuid::new_v4();
+    let org = OrgId::new_v4();
     let before = seed::stored_contact_pool(store.as_ref(), org).await;
     let patch = ContactPoolPatch {
         name: Some(PoolName::parse("Cold leads").unwrap()),
@@ -114,10 +114,10 @@ pub async fn contact_update_applies_every_field_and_bumps_the_version(store: Any
         .await
         .unwrap();
     assert_eq!(after.name, "Cold leads");
-    assert_eq!(after.description.as_deref(), Some("new"));
+    assert_eq!(after.description.as_ref().map(|d| d.as_str()), Some("new"));
     assert_eq!(after.pool_type, PoolType::Parallel);
-    assert_eq!(after.max_parallel_items, 20);
-    assert_eq!(after.max_retries, 5);
+    assert_eq!(after.max_parallel_items.get(), 20);
+    assert_eq!(after.max_retries.get(), 5);
     assert!(!after.is_active);
     assert_eq!(after.version, before.version + 1);
     assert_eq!(after.updated_at, now());
@@ -128,7 +128,7 @@ pub async fn contact_update_applies_every_field_and_bumps_the_version(store: Any
 }
 
 pub async fn contact_update_with_null_description_clears_it(store: AnyStore) {
-    let org = Uuid::new_v4();
+    let org = OrgId::new_v4();
     let before = seed::stored_contact_pool(store.as_ref(), org).await;
     let patch = ContactPoolPatch {
         description: Some(None),
@@ -153,13 +153,13 @@ pub async fn contact_update_with_null_description_clears_it(store: AnyStore) {
 pub async fn contact_update_of_missing_or_foreign_pool_is_not_found_and_changes_nothing(
     store: AnyStore,
 ) {
-    let org = Uuid::new_v4();
+    let org = OrgId::new_v4();
     let before = seed::stored_contact_pool(store.as_ref(), org).await;
     let patch = ContactPoolPatch {
         is_active: Some(false),
         ..Default::default()
     };
-    let other_org = Uuid::new_v4();
+    let other_org = OrgId::new_v4();
     for pre in [
         Precondition::Any,
         versions(&[before.version]),
@@ -170,7 +170,7 @@ pub async fn contact_update_of_missing_or_foreign_pool_is_not_found_and_changes_
             .await;
         assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
         let r = store
-            .update_contact_pool(org, Uuid::new_v4(), &patch, &pre, now())
+            .update_contact_pool(org, PoolId::new_v4(), &patch, &pre, now())
             .await;
         assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
     }
@@ -181,7 +181,7 @@ pub async fn contact_update_of_missing_or_foreign_pool_is_not_found_and_changes_
 }
 
 pub async fn contact_update_honours_if_match(store: AnyStore) {
-    let org = Uuid::new_v4();
+    let org = OrgId::new_v4();
     let before = seed::stored_contact_pool(store.as_ref(), org).await;
     let patch = ContactPoolPatch {
         max_retries: Some(MaxRetries::new(9).unwrap()),
@@ -212,19 +212,19 @@ pub async fn contact_update_honours_if_match(store: AnyStore) {
         .await
         .unwrap();
     assert_eq!(after.version, before.version + 1);
-    assert_eq!(after.max_retries, 9);
+    assert_eq!(after.max_retries.get(), 9);
 }
 
 pub async fn contact_get_is_scoped_to_the_organization(store: AnyStore) {
-    let org = Uuid::new_v4();
+    let org = OrgId::new_v4();
     let pool = seed::stored_contact_pool(store.as_ref(), org).await;
     assert_eq!(store.get_contact_pool(org, pool.id).await.unwrap(), pool);
     assert!(matches!(
-        store.get_contact_pool(Uuid::new_v4(), pool.id).await,
+        store.get_contact_pool(OrgId::new_v4(), pool.id).await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        store.get_contact_pool(org, Uuid::new_v4()).await,
+        store.get_contact_pool(org, PoolId::new_v4()).await,
         Err(StoreError::NotFound)
     ));
     // Guardrail and contact pools are different kinds, even under one id.
@@ -235,7 +235,7 @@ pub async fn contact_get_is_scoped_to_the_organization(store: AnyStore) {
 }
 
 pub async fn keys_are_found_by_hash_and_revoked_by_id(store: AnyStore) {
-    let org = Uuid::new_v4();
+    let org = OrgId::new_v4();
     let key = seed::key(store.as_ref(), org, &["pools:write", "x"]).await;
     let found = store
         .find_api_key(&KeyHash::of(&key))
@@ -281,15 +281,15 @@ fn rename(name: &str) -> GuardrailPoolPatch {
     }
 }
 
-fn reslug(slug: &str) -> GuardrailPoolPatch {
+fn reslug(slug: impl AsRef<str>) -> GuardrailPoolPatch {
     GuardrailPoolPatch {
         name: None,
-        slug: Some(Slug::parse(slug).unwrap()),
+        slug: Some(Slug::parse(slug.as_ref()).unwrap()),
     }
 }
 
 pub async fn guardrail_rename_is_one_write_and_keeps_the_slug(store: AnyStore) {
-    let org = Uuid::new_v4();
+    let org = OrgId::new_v4();
     let pool = seed::stored_guardrail_pool(store.as_ref(), org, &seed::fresh_slug("r")).await;
     let after = store
         .update_guardrail_pool(
@@ -310,12 +310,12 @@ pub async fn guardrail_rename_is_one_write_and_keeps_the_slug(store: AnyStore) {
     assert_eq!(store.get_guardrail_pool(org, pool.id).await.unwrap(), after);
     assert_eq!(
         claims_of(store.as_ref(), org).await,
-        vec![(pool.slug.clone(), pool.id)]
+        vec![(pool.slug.to_string(), pool.id)]
     );
 }
 
 pub async fn guardrail_slug_change_moves_the_claim(store: AnyStore) {
-    let org = Uuid::new_v4();
+    let org = OrgId::new_v4();
     let pool = seed::stored_guardrail_pool(store.as_ref(), org, &seed::fresh_slug("a")).await;
     let new_slug = seed::fresh_slug("b");
     let patch = GuardrailPoolPatch {
@@ -340,12 +340,12 @@ pub async fn guardrail_slug_change_moves_the_claim(store: AnyStore) {
 }
 
 pub async fn guardrail_taken_slug_is_refused_whole(store: AnyStore) {
-    let org = Uuid::new_v4();
+    let org = OrgId::new_v4();
     let a = seed::stored_guardrail_pool(store.as_ref(), org, &seed::fresh_slug("a")).await;
     let b = seed::stored_guardrail_pool(store.as_ref(), org, &seed::fresh_slug("b")).await;
     let patch = GuardrailPoolPatch {
         name: Some(GuardrailName::parse("Should not stick").unwrap()),
-        slug: Some(Slug::parse(&a.slug).unwrap()),
+        slug: Some(a.slug.clone()),
     };
     let r = store
         .update_guardrail_pool(org, b.id, &patch, &Precondition::Any, now())
@@ -357,7 +357,7 @@ pub async fn guardrail_taken_slug_is_refused_whole(store: AnyStore) {
 }
 
 pub async fn guardrail_same_slug_writes_nothing(store: AnyStore) {
-    let org = Uuid::new_v4();
+    let org = OrgId::new_v4();
     let pool = seed::stored_guardrail_pool(store.as_ref(), org, &seed::fresh_slug("s")).await;
     let same = store
         .update_guardrail_pool(org, pool.id, &reslug(&pool.slug), &Precondition::Any, now())
@@ -366,7 +366,7 @@ pub async fn guardrail_same_slug_writes_nothing(store: AnyStore) {
     assert_eq!(same, pool);
     let patch = GuardrailPoolPatch {
         name: Some(GuardrailName::parse("Renamed").unwrap()),
-        slug: Some(Slug::parse(&pool.slug).unwrap()),
+        slug: Some(pool.slug.clone()),
     };
     let renamed = store
         .update_guardrail_pool(org, pool.id, &patch, &Precondition::Any, now())
@@ -376,12 +376,12 @@ pub async fn guardrail_same_slug_writes_nothing(store: AnyStore) {
     assert_eq!(renamed.version, pool.version + 1);
     assert_eq!(
         claims_of(store.as_ref(), org).await,
-        vec![(pool.slug.clone(), pool.id)]
+        vec![(pool.slug.to_string(), pool.id)]
     );
 }
 
 pub async fn guardrail_released_slug_is_free_at_once(store: AnyStore) {
-    let org = Uuid::new_v4();
+    let org = OrgId::new_v4();
     let first = seed::fresh_slug("first");
     let a = seed::stored_guardrail_pool(store.as_ref(), org, &first).await;
     let b = seed::stored_guardrail_pool(store.as_ref(), org, &seed::fresh_slug("b")).await;
@@ -405,7 +405,7 @@ pub async fn guardrail_released_slug_is_free_at_once(store: AnyStore) {
 
 pub async fn guardrail_slugs_are_per_organization(store: AnyStore) {
     let slug = seed::fresh_slug("shared");
-    let (org1, org2) = (Uuid::new_v4(), Uuid::new_v4());
+    let (org1, org2) = (OrgId::new_v4(), OrgId::new_v4());
     seed::stored_guardrail_pool(store.as_ref(), org1, &slug).await;
     seed::stored_guardrail_pool(store.as_ref(), org2, &slug).await;
     let p = seed::stored_guardrail_pool(store.as_ref(), org2, &seed::fresh_slug("x")).await;
@@ -414,7 +414,7 @@ pub async fn guardrail_slugs_are_per_organization(store: AnyStore) {
         .await;
     assert!(matches!(r, Err(StoreError::SlugTaken)), "{r:?}");
     let q =
-        seed::stored_guardrail_pool(store.as_ref(), Uuid::new_v4(), &seed::fresh_slug("y")).await;
+        seed::stored_guardrail_pool(store.as_ref(), OrgId::new_v4(), &seed::fresh_slug("y")).await;
     let moved = store
         .update_guardrail_pool(q.org_id, q.id, &reslug(&slug), &Precondition::Any, now())
         .await
@@ -423,9 +423,9 @@ pub async fn guardrail_slugs_are_per_organization(store: AnyStore) {
 }
 
 pub async fn guardrail_foreign_pool_is_not_found_and_unchanged(store: AnyStore) {
-    let org = Uuid::new_v4();
+    let org = OrgId::new_v4();
     let pool = seed::stored_guardrail_pool(store.as_ref(), org, &seed::fresh_slug("f")).await;
-    let intruder = Uuid::new_v4();
+    let intruder = OrgId::new_v4();
     for patch in [rename("Hijacked"), reslug(&seed::fresh_slug("hijacked"))] {
         for pre in [Precondition::Any, versions(&[pool.version])] {
             let r = store
@@ -442,12 +442,12 @@ pub async fn guardrail_foreign_pool_is_not_found_and_unchanged(store: AnyStore) 
     assert!(claims_of(store.as_ref(), intruder).await.is_empty());
     assert_eq!(
         claims_of(store.as_ref(), org).await,
-        vec![(pool.slug.clone(), pool.id)]
+        vec![(pool.slug.to_string(), pool.id)]
     );
 }
 
 pub async fn guardrail_slug_change_honours_if_match(store: AnyStore) {
-    let org = Uuid::new_v4();
+    let org = OrgId::new_v4();
     let pool = seed::stored_guardrail_pool(store.as_ref(), org, &seed::fresh_slug("m")).await;
     for patch in [reslug(&seed::fresh_slug("n")), rename("Other")] {
         let r = store
@@ -470,7 +470,7 @@ pub async fn guardrail_slug_change_honours_if_match(store: AnyStore) {
 }
 
 pub async fn guardrail_create_refuses_a_taken_slug(store: AnyStore) {
-    let org = Uuid::new_v4();
+    let org = OrgId::new_v4();
     let slug = seed::fresh_slug("c");
     let a = seed::stored_guardrail_pool(store.as_ref(), org, &slug).await;
     let b = seed::guardrail_pool(org, &slug);

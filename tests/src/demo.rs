@@ -4,28 +4,34 @@
 //! (DynamoDB Local, seeded by `examples/seed_demo.rs`). Demo keys are public: never seed them
 //! into a deployed table.
 
-use shared::auth::{ApiKeyRecord, KeyHash, KeyStatus, SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
+use shared::auth::{SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
 use shared::clock::Timestamp;
+use shared::domain::api_key::{ApiKeyRecord, KeyHash, KeyStatus};
 use shared::domain::contact_pool::ContactPool;
-use shared::domain::guardrail_pool::GuardrailPool;
-use shared::store::{Store, StoreError};
-use uuid::{uuid, Uuid};
+use shared::domain::guardrail_pool::{GuardrailName, GuardrailPool, Slug};
+use shared::domain::ids::{BrandId, OrgId, PoolId};
+use shared::store::{StoreAdmin, StoreError};
+use uuid::uuid;
 
 use crate::seed;
 
 /// The organization every demo key and pool belongs to.
-pub const ORG_ID: Uuid = uuid!("5b0c1d2e-3f40-4a5b-8c6d-7e8f9a0b1c2d");
+pub const ORG_ID: OrgId = OrgId::from_uuid(uuid!("5b0c1d2e-3f40-4a5b-8c6d-7e8f9a0b1c2d"));
 /// A contact pool (`PUT /api/v1/pools/{uuid}`).
-pub const CONTACT_POOL_ID: Uuid = uuid!("3c90c3cc-0d44-4b50-8888-8dd25736052a");
+pub const CONTACT_POOL_ID: PoolId =
+    PoolId::from_uuid(uuid!("3c90c3cc-0d44-4b50-8888-8dd25736052a"));
 /// A guardrail pool (`PATCH /v1/guardrails/pools/{id}`), slug [`GUARDRAIL_SLUG`].
-pub const GUARDRAIL_POOL_ID: Uuid = uuid!("7d444840-9dc0-41d1-b245-5ffdce74fad2");
+pub const GUARDRAIL_POOL_ID: PoolId =
+    PoolId::from_uuid(uuid!("7d444840-9dc0-41d1-b245-5ffdce74fad2"));
 pub const GUARDRAIL_SLUG: &str = "outbound";
 /// A second guardrail pool of the organization, holding [`TAKEN_SLUG`] (the 409 events).
-pub const OTHER_GUARDRAIL_POOL_ID: Uuid = uuid!("2b1a0f9e-8d7c-46b5-a4f3-e2d1c0b9a8f7");
+pub const OTHER_GUARDRAIL_POOL_ID: PoolId =
+    PoolId::from_uuid(uuid!("2b1a0f9e-8d7c-46b5-a4f3-e2d1c0b9a8f7"));
 pub const TAKEN_SLUG: &str = "outbound-us";
-pub const BRAND_ID: Uuid = uuid!("e1f2a3b4-c5d6-47e8-99a0-b1c2d3e4f5a6");
+pub const BRAND_ID: BrandId = BrandId::from_uuid(uuid!("e1f2a3b4-c5d6-47e8-99a0-b1c2d3e4f5a6"));
 /// An id no demo pool has (the 404 events).
-pub const UNKNOWN_POOL_ID: Uuid = uuid!("00000000-0000-4000-8000-000000000404");
+pub const UNKNOWN_POOL_ID: PoolId =
+    PoolId::from_uuid(uuid!("00000000-0000-4000-8000-000000000404"));
 
 /// Scope `pools:write`: the contact-pool key.
 pub const CONTACT_KEY: &str = "am_live_demoContactPoolsWrite0000000000001";
@@ -59,8 +65,8 @@ pub fn guardrail_pools() -> [GuardrailPool; 2] {
         id,
         org_id: ORG_ID,
         brand_id: BRAND_ID,
-        name: name.into(),
-        slug: slug.into(),
+        name: GuardrailName::parse(name).expect("valid name"),
+        slug: Slug::parse(slug).expect("valid slug"),
         created_at: created_at(),
         updated_at: created_at(),
         version: 1,
@@ -72,7 +78,7 @@ pub fn guardrail_pools() -> [GuardrailPool; 2] {
 }
 
 /// Writes exactly the demo keys and pools; what is already there is left as it is.
-pub async fn seed(store: &dyn Store) -> Result<(), StoreError> {
+pub async fn seed(store: &dyn StoreAdmin) -> Result<(), StoreError> {
     for (key, key_id, scope) in KEYS {
         let record = ApiKeyRecord {
             key_id: key_id.into(),

@@ -13,15 +13,16 @@ use std::sync::Arc;
 use endpoints::Function;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
-use shared::auth::{KeyStatus, SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
+use shared::auth::{SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
 use shared::clock::Timestamp;
+use shared::domain::api_key::KeyStatus;
 use shared::domain::contact_pool::ContactPool;
 use shared::domain::guardrail_pool::GuardrailPool;
+use shared::domain::ids::{OrgId, PoolId};
 use shared::pipeline::{Route, Services};
 use shared::store::faulty::{FailOn, Fault, FaultyStore};
 use shared::store::memory::MemoryStore;
-use shared::store::Store;
-use uuid::Uuid;
+use shared::store::StoreAdmin;
 
 use crate::events::{Call, Gateway, BOTH};
 use crate::{assert_a_error, assert_m_error, backends, seed, store, Backend, Reply};
@@ -44,13 +45,16 @@ pub trait Endpoint: 'static {
     const SCOPE: &'static str;
 
     /// Stores a new pool of the organization.
-    fn seed_pool(store: &dyn Store, org: Uuid) -> impl Future<Output = Self::Pool> + Send;
+    fn seed_pool(store: &dyn StoreAdmin, org: OrgId) -> impl Future<Output = Self::Pool> + Send;
 
     /// The stored pool.
-    fn read_pool(store: &dyn Store, org: Uuid, id: Uuid)
-        -> impl Future<Output = Self::Pool> + Send;
+    fn read_pool(
+        store: &dyn StoreAdmin,
+        org: OrgId,
+        id: PoolId,
+    ) -> impl Future<Output = Self::Pool> + Send;
 
-    fn id(pool: &Self::Pool) -> Uuid;
+    fn id(pool: &Self::Pool) -> PoolId;
 
     fn version(pool: &Self::Pool) -> u64;
 
@@ -66,15 +70,15 @@ impl Endpoint for Contact {
     const FUNCTION: Function = Function::UpdateContactPool;
     const SCOPE: &'static str = SCOPE_POOLS_WRITE;
 
-    async fn seed_pool(store: &dyn Store, org: Uuid) -> ContactPool {
+    async fn seed_pool(store: &dyn StoreAdmin, org: OrgId) -> ContactPool {
         seed::stored_contact_pool(store, org).await
     }
 
-    async fn read_pool(store: &dyn Store, org: Uuid, id: Uuid) -> ContactPool {
+    async fn read_pool(store: &dyn StoreAdmin, org: OrgId, id: PoolId) -> ContactPool {
         store.get_contact_pool(org, id).await.unwrap()
     }
 
-    fn id(pool: &ContactPool) -> Uuid {
+    fn id(pool: &ContactPool) -> PoolId {
         pool.id
     }
 
@@ -95,15 +99,15 @@ impl Endpoint for Guardrail {
     const FUNCTION: Function = Function::PatchGuardrailPool;
     const SCOPE: &'static str = SCOPE_ORG_ADMIN_WRITE;
 
-    async fn seed_pool(store: &dyn Store, org: Uuid) -> GuardrailPool {
+    async fn seed_pool(store: &dyn StoreAdmin, org: OrgId) -> GuardrailPool {
         seed::stored_guardrail_pool(store, org, &seed::fresh_slug("main")).await
     }
 
-    async fn read_pool(store: &dyn Store, org: Uuid, id: Uuid) -> GuardrailPool {
+    async fn read_pool(store: &dyn StoreAdmin, org: OrgId, id: PoolId) -> GuardrailPool {
         store.get_guardrail_pool(org, id).await.unwrap()
     }
 
-    fn id(pool: &GuardrailPool) -> Uuid {
+    fn id(pool: &GuardrailPool) -> PoolId {
         pool.id
     }
 
@@ -120,8 +124,8 @@ impl Endpoint for Guardrail {
 /// services on that store.
 pub struct Tenant<E> {
     pub svc: Services,
-    pub store: Arc<dyn Store>,
-    pub org: Uuid,
+    pub store: Arc<dyn StoreAdmin>,
+    pub org: OrgId,
     pub key: String,
     endpoint: PhantomData<fn() -> E>,
 }
@@ -134,12 +138,12 @@ impl<E: Endpoint> Tenant<E> {
     }
 
     /// A new organization and a key of it with the endpoint's scope, stored in `store`.
-    async fn org_with_key(store: &dyn Store) -> (Uuid, String) {
-        let org = Uuid::new_v4();
+    async fn org_with_key(store: &dyn StoreAdmin) -> (OrgId, String) {
+        let org = OrgId::new_v4();
         (org, seed::key(store, org, &[E::SCOPE]).await)
     }
 
-    fn with(store: Arc<dyn Store>, org: Uuid, key: String) -> Self {
+    fn with(store: Arc<dyn StoreAdmin>, org: OrgId, key: String) -> Self {
         Self {
             svc: Services::new(store.clone()),
             store,
@@ -150,7 +154,7 @@ impl<E: Endpoint> Tenant<E> {
     }
 
     /// A call of the route on pool `id`, with the tenant's key.
-    pub fn call_on(&self, id: Uuid) -> Call {
+    pub fn call_on(&self, id: PoolId) -> Call {
         Call::to(E::FUNCTION.route(), &id.to_string()).bearer(&self.key)
     }
 
@@ -170,7 +174,7 @@ impl<E: Endpoint> Tenant<E> {
     }
 
     /// The pool `id` as stored.
-    pub async fn read(&self, id: Uuid) -> E::Pool {
+    pub async fn read(&self, id: PoolId) -> E::Pool {
         E::read_pool(self.store.as_ref(), self.org, id).await
     }
 }

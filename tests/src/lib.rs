@@ -62,7 +62,7 @@ impl Reply {
 use std::sync::Arc;
 
 use shared::store::memory::MemoryStore;
-use shared::store::Store;
+use shared::store::StoreAdmin;
 
 /// Which store a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,7 +81,7 @@ pub fn backends() -> Vec<Backend> {
     b
 }
 
-pub async fn store(b: Backend) -> Arc<dyn Store> {
+pub async fn store(b: Backend) -> Arc<dyn StoreAdmin> {
     match b {
         Backend::Memory => Arc::new(MemoryStore::new()),
         Backend::Dynamo => Arc::new(dynamo::store().await),

@@ -1,10 +1,13 @@
 //! Fresh data for one test: its own organization, keys and pools.
 
-use shared::auth::{ApiKeyRecord, KeyHash, KeyStatus};
 use shared::clock::Timestamp;
-use shared::domain::contact_pool::{ContactPool, PoolType};
-use shared::domain::guardrail_pool::GuardrailPool;
-use shared::store::Store;
+use shared::domain::api_key::{ApiKeyRecord, KeyHash, KeyStatus};
+use shared::domain::contact_pool::{
+    ContactPool, Description, MaxParallelItems, MaxRetries, PoolName, PoolType,
+};
+use shared::domain::guardrail_pool::{GuardrailName, GuardrailPool, Slug};
+use shared::domain::ids::{BrandId, OrgId, PoolId};
+use shared::store::StoreAdmin;
 use uuid::Uuid;
 
 pub fn created_at() -> Timestamp {
@@ -17,13 +20,13 @@ pub fn new_key() -> String {
 }
 
 /// Stores a key and returns it.
-pub async fn key(store: &dyn Store, org_id: Uuid, scopes: &[&str]) -> String {
+pub async fn key(store: &dyn StoreAdmin, org_id: OrgId, scopes: &[&str]) -> String {
     key_with(store, org_id, scopes, KeyStatus::Active, None).await
 }
 
 pub async fn key_with(
-    store: &dyn Store,
-    org_id: Uuid,
+    store: &dyn StoreAdmin,
+    org_id: OrgId,
     scopes: &[&str],
     status: KeyStatus,
     expires_at: Option<Timestamp>,
@@ -43,15 +46,15 @@ pub async fn key_with(
     key
 }
 
-pub fn contact_pool(org_id: Uuid) -> ContactPool {
+pub fn contact_pool(org_id: OrgId) -> ContactPool {
     ContactPool {
-        id: Uuid::new_v4(),
+        id: PoolId::new_v4(),
         org_id,
-        name: "Warm leads".into(),
-        description: Some("From the autumn campaign".into()),
+        name: PoolName::parse("Warm leads").expect("valid name"),
+        description: Some(Description::parse("From the autumn campaign").expect("valid")),
         pool_type: PoolType::Fifo,
-        max_parallel_items: 10,
-        max_retries: 3,
+        max_parallel_items: MaxParallelItems::new(10).expect("valid"),
+        max_retries: MaxRetries::new(3).expect("valid"),
         is_active: true,
         contacts_count: 42,
         created_at: created_at(),
@@ -60,7 +63,7 @@ pub fn contact_pool(org_id: Uuid) -> ContactPool {
     }
 }
 
-pub async fn stored_contact_pool(store: &dyn Store, org_id: Uuid) -> ContactPool {
+pub async fn stored_contact_pool(store: &dyn StoreAdmin, org_id: OrgId) -> ContactPool {
     let p = contact_pool(org_id);
     store.create_contact_pool(&p).await.expect("store the pool");
     p
@@ -71,20 +74,24 @@ pub fn fresh_slug(prefix: &str) -> String {
     format!("{prefix}-{}", &Uuid::new_v4().simple().to_string()[..12])
 }
 
-pub fn guardrail_pool(org_id: Uuid, slug: &str) -> GuardrailPool {
+pub fn guardrail_pool(org_id: OrgId, slug: &str) -> GuardrailPool {
     GuardrailPool {
-        id: Uuid::new_v4(),
+        id: PoolId::new_v4(),
         org_id,
-        brand_id: Uuid::new_v4(),
-        name: "Outbound numbers".into(),
-        slug: slug.into(),
+        brand_id: BrandId::new_v4(),
+        name: GuardrailName::parse("Outbound numbers").expect("valid name"),
+        slug: Slug::parse(slug).expect("a valid slug"),
         created_at: created_at(),
         updated_at: created_at(),
         version: 1,
     }
 }
 
-pub async fn stored_guardrail_pool(store: &dyn Store, org_id: Uuid, slug: &str) -> GuardrailPool {
+pub async fn stored_guardrail_pool(
+    store: &dyn StoreAdmin,
+    org_id: OrgId,
+    slug: &str,
+) -> GuardrailPool {
     let p = guardrail_pool(org_id, slug);
     store
         .create_guardrail_pool(&p)

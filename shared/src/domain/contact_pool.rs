@@ -68,6 +68,8 @@ impl Description {
     }
 }
 
+super::text::text_newtype_impls!(PoolName, Description);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum PoolType {
     #[serde(rename = "FIFO")]

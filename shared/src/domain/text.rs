@@ -53,13 +53,28 @@ pub fn integer_from_json(v: &Value, min: i64, max: i64) -> Result<i64, String> {
     }
 }
 
-/// What every validated text newtype offers besides its constructor: `Display`, `AsRef<str>`,
-/// and comparison with plain strings (`pool.name == "Gold leads"`).
+/// What every validated text newtype offers besides its constructor: read access as a `str`
+/// (`Deref`, `AsRef`, `Display`, `Serialize`) and comparison with plain strings
+/// (`pool.name == "Gold leads"`). Nothing builds one but its checking constructor.
 macro_rules! text_newtype_impls {
     ($($t:ty),*) => {$(
         impl std::fmt::Display for $t {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl std::ops::Deref for $t {
+            type Target = str;
+
+            fn deref(&self) -> &str {
+                self.as_str()
             }
         }
 
@@ -78,6 +93,12 @@ macro_rules! text_newtype_impls {
         impl PartialEq<&str> for $t {
             fn eq(&self, other: &&str) -> bool {
                 self.as_str() == *other
+            }
+        }
+
+        impl PartialEq<String> for $t {
+            fn eq(&self, other: &String) -> bool {
+                self.as_str() == other
             }
         }
     )*};

@@ -10,6 +10,7 @@ use pool_tests::{assert_common, assert_m_error, backends, seed};
 use serde_json::{json, Value};
 use shared::auth::{SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
 use shared::clock::Timestamp;
+use shared::domain::ids::{OrgId, PoolId};
 use shared::store::faulty::{FailOn, Fault};
 use update_contact_pool::ROUTE;
 use uuid::Uuid;
@@ -56,7 +57,7 @@ async fn an_empty_object_returns_the_pool_unchanged() {
         let r = e.send(&e.call().json(&json!({})), gw).await;
         assert_eq!(r.status, 200, "{r:?}");
         assert_eq!(r.body["data"]["updated_at"], "2026-01-02T03:04:05Z");
-        assert_eq!(r.body["data"]["name"], e.pool.name);
+        assert_eq!(r.body["data"]["name"], e.pool.name.as_str());
         assert_eq!(r.version(), e.pool.version);
         assert_eq!(e.stored().await, e.pool);
     })
@@ -167,14 +168,14 @@ async fn unknown_ids_and_non_uuid_paths_are_404() {
 #[tokio::test]
 async fn another_organizations_pool_is_404_and_unchanged() {
     Env::each(async |e, gw| {
-        let intruder = seed::key(e.store.as_ref(), Uuid::new_v4(), &[SCOPE_POOLS_WRITE]).await;
+        let intruder = seed::key(e.store.as_ref(), OrgId::new_v4(), &[SCOPE_POOLS_WRITE]).await;
         for body in [json!({"name": "Hijacked"}), json!({})] {
             let call = Call::to(&ROUTE, &e.pool.id.to_string())
                 .bearer(&intruder)
                 .json(&body);
             let r = e.send(&call, gw).await;
             assert_m_error(&r, 404, "NOT_FOUND", "Pool not found");
-            let unknown = Call::to(&ROUTE, &Uuid::new_v4().to_string())
+            let unknown = Call::to(&ROUTE, &PoolId::new_v4().to_string())
                 .bearer(&intruder)
                 .json(&body);
             let r2 = e.send(&unknown, gw).await;
@@ -342,7 +343,7 @@ async fn checks_run_in_the_contracts_order() {
             ),
             // fields before the store
             (
-                Call::to(&ROUTE, &Uuid::new_v4().to_string())
+                Call::to(&ROUTE, &PoolId::new_v4().to_string())
                     .bearer(&e.key)
                     .json(&json!({"name": 1})),
                 422,
@@ -445,7 +446,11 @@ async fn a_non_uuid_id_is_404_without_a_store_call() {
     // Pool reads fail on purpose: a 404 (not a 503) proves none was made.
     let e = Env::faulty(FailOn::Pools, Fault::Unavailable).await;
     let r = e
-        .send(&e.call_on(Uuid::nil()).json(&json!({})), Gateway::HttpV2)
+        .send(
+            &e.call_on(PoolId::from_uuid(uuid::Uuid::nil()))
+                .json(&json!({})),
+            Gateway::HttpV2,
+        )
         .await;
     assert_eq!(r.status, 503, "a UUID does reach the store");
     let call = Call::to(&ROUTE, "not-a-uuid")

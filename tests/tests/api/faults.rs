@@ -15,11 +15,11 @@ use pool_tests::faults::{Action, FaultProxy, Rule};
 use pool_tests::{assert_a_error, assert_m_error, dynamo, seed, Reply};
 use serde_json::json;
 use shared::auth::{SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
+use shared::domain::ids::{OrgId, PoolId};
 use shared::pipeline::Services;
 use shared::store::dynamodb::{config_loader, DynamoStore};
 use shared::store::https::{https_client, TrustRoots};
-use shared::store::Store;
-use uuid::Uuid;
+use shared::store::{ContactPools, GuardrailPools};
 
 const ALWAYS: usize = usize::MAX;
 
@@ -27,7 +27,7 @@ struct Env {
     proxy: FaultProxy,
     direct: DynamoStore,
     svc: Services,
-    org: Uuid,
+    org: OrgId,
     key: String,
 }
 
@@ -47,7 +47,7 @@ async fn env() -> Env {
     let direct = dynamo::store().await;
     let proxy = FaultProxy::start(dynamo::endpoint()).await;
     let via_proxy = store_at(&proxy.url).await;
-    let org = Uuid::new_v4();
+    let org = OrgId::new_v4();
     let key = seed::key(&direct, org, &[SCOPE_POOLS_WRITE, SCOPE_ORG_ADMIN_WRITE]).await;
     Env {
         proxy,
@@ -63,15 +63,15 @@ impl Env {
         self.proxy.add(Rule { op, times, action });
     }
 
-    async fn put(&self, id: Uuid, body: serde_json::Value) -> Reply {
+    async fn put(&self, id: PoolId, body: serde_json::Value) -> Reply {
         self.send(Function::UpdateContactPool, id, body).await
     }
 
-    async fn patch(&self, id: Uuid, body: serde_json::Value) -> Reply {
+    async fn patch(&self, id: PoolId, body: serde_json::Value) -> Reply {
         self.send(Function::PatchGuardrailPool, id, body).await
     }
 
-    async fn send(&self, f: Function, id: Uuid, body: serde_json::Value) -> Reply {
+    async fn send(&self, f: Function, id: PoolId, body: serde_json::Value) -> Reply {
         let call = Call::to(f.route(), &id.to_string())
             .bearer(&self.key)
             .json(&body);
@@ -147,7 +147,7 @@ async fn server_errors_after_retries_are_503_and_a_transient_one_is_absorbed() {
     );
     assert_eq!(
         claims_of(&e.direct, e.org).await,
-        vec![(pool.slug.clone(), pool.id)]
+        vec![(pool.slug.to_string(), pool.id)]
     );
     // One 500, then DynamoDB answers: the SDK's own retry absorbs it.
     e.proxy.clear();
@@ -212,7 +212,7 @@ async fn a_refused_connection_is_503() {
     let store = store_at(&format!("http://127.0.0.1:{port}")).await;
     let svc = Services::new(Arc::new(store));
     let f = Function::UpdateContactPool;
-    let call = Call::to(f.route(), &Uuid::new_v4().to_string())
+    let call = Call::to(f.route(), &PoolId::new_v4().to_string())
         .bearer(&seed::new_key())
         .json(&json!({}));
     let r = Reply::from_response(f.handle(call.request(Gateway::HttpV2), &svc).await);

@@ -9,12 +9,12 @@ use pool_tests::events::Gateway;
 use pool_tests::{backends, seed, Reply};
 use serde_json::json;
 use shared::domain::guardrail_pool::GuardrailPool;
-use uuid::Uuid;
+use shared::domain::ids::PoolId;
 
 /// A new organization with a key for `PATCH /v1/guardrails/pools/{id}`, shared by the tasks.
 type Org = Arc<Tenant<Guardrail>>;
 
-async fn patch(t: &Org, id: Uuid, body: serde_json::Value) -> Reply {
+async fn patch(t: &Org, id: PoolId, body: serde_json::Value) -> Reply {
     t.send(&t.call_on(id).json(&body), Gateway::HttpV2).await
 }
 
@@ -142,8 +142,8 @@ async fn concurrent_slug_swaps_never_break_the_slug_index() {
             assert!(problems.is_empty(), "{b:?} round {round}: {problems:?}");
             let claims = claims_of(store.as_ref(), org).await;
             let mut expected = vec![
-                (after[0].slug.clone(), a.id),
-                (after[1].slug.clone(), b_pool.id),
+                (after[0].slug.to_string(), a.id),
+                (after[1].slug.to_string(), b_pool.id),
             ];
             expected.sort();
             assert_eq!(claims, expected, "{b:?} round {round}");
@@ -151,7 +151,7 @@ async fn concurrent_slug_swaps_never_break_the_slug_index() {
     }
 }
 
-async fn read_both(t: &Org, ids: [Uuid; 2]) -> Vec<GuardrailPool> {
+async fn read_both(t: &Org, ids: [PoolId; 2]) -> Vec<GuardrailPool> {
     let mut out = Vec::new();
     for id in ids {
         out.push(t.read(id).await);

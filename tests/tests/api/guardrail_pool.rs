@@ -10,6 +10,7 @@ use pool_tests::{assert_a_error, assert_common, seed, Reply};
 use serde_json::{json, Value};
 use shared::auth::{SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
 use shared::domain::guardrail_pool::GuardrailPool;
+use shared::domain::ids::OrgId;
 use uuid::Uuid;
 
 type Env = endpoint::Env<Guardrail>;
@@ -47,7 +48,7 @@ async fn a_rename_changes_only_the_name() {
         assert_eq!(stored.version, e.pool.version + 1);
         assert_eq!(
             claims_of(e.store.as_ref(), e.org).await,
-            vec![(e.pool.slug.clone(), e.pool.id)]
+            vec![(e.pool.slug.to_string(), e.pool.id)]
         );
     })
     .await;
@@ -102,9 +103,9 @@ async fn a_slug_given_up_is_claimable_at_once_and_other_organizations_may_share_
             .send(&e.call_on(other.id).json(&json!({"slug": e.pool.slug})), gw)
             .await;
         assert_eq!(r.status, 200, "{r:?}");
-        assert_eq!(r.body["data"]["slug"], e.pool.slug);
+        assert_eq!(r.body["data"]["slug"], e.pool.slug.as_str());
         // Another organization takes the same slug for its own pool.
-        let org2 = Uuid::new_v4();
+        let org2 = OrgId::new_v4();
         let key2 = seed::key(e.store.as_ref(), org2, &[SCOPE_ORG_ADMIN_WRITE]).await;
         let theirs =
             seed::stored_guardrail_pool(e.store.as_ref(), org2, &seed::fresh_slug("t")).await;
@@ -219,7 +220,7 @@ async fn unknown_ids_non_uuids_and_other_organizations_are_404_and_change_nothin
                 .json(&json!({"name": "Nope"}));
             assert_a_error(&e.send(&call, gw).await, 404, "NOT_FOUND", "not found");
         }
-        let intruder = seed::key(e.store.as_ref(), Uuid::new_v4(), &[SCOPE_ORG_ADMIN_WRITE]).await;
+        let intruder = seed::key(e.store.as_ref(), OrgId::new_v4(), &[SCOPE_ORG_ADMIN_WRITE]).await;
         let slug = seed::fresh_slug("stolen");
         for body in [
             json!({"name": "Hijacked"}),
@@ -235,7 +236,7 @@ async fn unknown_ids_non_uuids_and_other_organizations_are_404_and_change_nothin
         assert_eq!(e.stored().await, e.pool);
         assert_eq!(
             claims_of(e.store.as_ref(), e.org).await,
-            vec![(e.pool.slug.clone(), e.pool.id)]
+            vec![(e.pool.slug.to_string(), e.pool.id)]
         );
     })
     .await;

@@ -10,22 +10,22 @@ use pool_tests::events::{Call, Gateway, BOTH};
 use pool_tests::{backends, endpoint, seed, store, Backend, Reply};
 use serde_json::json;
 use shared::auth::{SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
+use shared::domain::ids::{OrgId, PoolId};
 use shared::pipeline::{Route, Services};
-use shared::store::Store;
-use uuid::Uuid;
+use shared::store::StoreAdmin;
 
 struct Env {
-    store: Arc<dyn Store>,
+    store: Arc<dyn StoreAdmin>,
     svc: Services,
-    org: Uuid,
+    org: OrgId,
     key: String,
-    contact: Uuid,
-    guardrail: Uuid,
+    contact: PoolId,
+    guardrail: PoolId,
 }
 
 async fn env(b: Backend) -> Env {
     let store = store(b).await;
-    let org = Uuid::new_v4();
+    let org = OrgId::new_v4();
     let key = seed::key(
         store.as_ref(),
         org,
@@ -47,7 +47,7 @@ async fn env(b: Backend) -> Env {
 }
 
 impl Env {
-    fn routes(&self) -> [(&'static Route, Uuid); 2] {
+    fn routes(&self) -> [(&'static Route, PoolId); 2] {
         [
             (&update_contact_pool::ROUTE, self.contact),
             (&patch_guardrail_pool::ROUTE, self.guardrail),
@@ -61,7 +61,7 @@ impl Env {
     }
 }
 
-fn raw(e: &Env, route: &Route, id: Uuid, body: Vec<u8>) -> Call {
+fn raw(e: &Env, route: &Route, id: PoolId, body: Vec<u8>) -> Call {
     Call::to(route, &id.to_string())
         .bearer(&e.key)
         .header("Content-Type", "application/json")

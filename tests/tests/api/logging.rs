@@ -16,11 +16,13 @@ use lambda_http::{Context, RequestExt};
 use pool_tests::events::{Call, Gateway};
 use pool_tests::{endpoint, seed, Reply};
 use serde_json::{json, Value};
-use shared::auth::{KeyHash, SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
+use shared::auth::{SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
+use shared::domain::api_key::KeyHash;
+use shared::domain::ids::{OrgId, PoolId};
 use shared::pipeline::{Route, Services};
 use shared::store::faulty::{FailOn, Fault, FaultyStore};
 use shared::store::memory::MemoryStore;
-use shared::store::Store;
+use shared::store::ApiKeys;
 use uuid::Uuid;
 
 #[derive(Clone, Default)]
@@ -82,7 +84,7 @@ struct Run {
     call: Call,
     lambda_id: String,
     expect: u16,
-    org: Option<Uuid>,
+    org: Option<OrgId>,
 }
 
 async fn send(run: &Run) -> Reply {
@@ -99,7 +101,7 @@ async fn log_lines_are_json_with_request_context_and_never_hold_secrets() {
     let _guard = capture.this_thread();
 
     let store = Arc::new(MemoryStore::new());
-    let org = Uuid::new_v4();
+    let org = OrgId::new_v4();
     let key = seed::key(
         store.as_ref(),
         org,
@@ -132,7 +134,7 @@ async fn log_lines_are_json_with_request_context_and_never_hold_secrets() {
         .bearer(&format!("{key}x"))
         .json(&json!({}));
     let no_scope = Call::to(c_route, &cid).bearer(&scopeless).json(&json!({}));
-    let unknown = Call::to(c_route, &Uuid::new_v4().to_string())
+    let unknown = Call::to(c_route, &PoolId::new_v4().to_string())
         .bearer(&key)
         .json(&json!({}));
     let stale = contact(json!({"name": "Stale"})).header("If-Match", "\"99\"");

@@ -15,10 +15,11 @@ use pool_tests::openapi::OpenApi;
 use pool_tests::{seed, Reply};
 use serde_json::{json, Value};
 use shared::auth::{SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
+use shared::domain::ids::{OrgId, PoolId};
 use shared::pipeline::{Route, Services};
 use shared::store::faulty::{FailOn, Fault, FaultyStore};
 use shared::store::memory::MemoryStore;
-use shared::store::Store;
+use shared::store::StoreAdmin;
 use uuid::Uuid;
 
 static SPEC: LazyLock<OpenApi> = LazyLock::new(OpenApi::load);
@@ -75,7 +76,7 @@ struct Env {
     key: String,
     unscoped_key: String,
     foreign_key: String,
-    pool_id: Uuid,
+    pool_id: PoolId,
     version: u64,
     taken_slug: String,
 }
@@ -83,10 +84,10 @@ struct Env {
 impl Env {
     async fn new(endpoint: Endpoint, fault: Option<Fault>) -> Self {
         let inner = MemoryStore::new();
-        let org = Uuid::new_v4();
+        let org = OrgId::new_v4();
         let key = seed::key(&inner, org, &[endpoint.scope()]).await;
         let unscoped_key = seed::key(&inner, org, &[]).await;
-        let foreign_key = seed::key(&inner, Uuid::new_v4(), &[endpoint.scope()]).await;
+        let foreign_key = seed::key(&inner, OrgId::new_v4(), &[endpoint.scope()]).await;
         let (pool_id, version, taken_slug) = match endpoint {
             Endpoint::Contact => {
                 let p = seed::stored_contact_pool(&inner, org).await;
@@ -96,10 +97,10 @@ impl Env {
                 let p = seed::stored_guardrail_pool(&inner, org, &seed::fresh_slug("main")).await;
                 let other =
                     seed::stored_guardrail_pool(&inner, org, &seed::fresh_slug("other")).await;
-                (p.id, p.version, other.slug)
+                (p.id, p.version, other.slug.to_string())
             }
         };
-        let store: Arc<dyn Store> = match fault {
+        let store: Arc<dyn StoreAdmin> = match fault {
             None => Arc::new(inner),
             Some(f) => Arc::new(FaultyStore::new(inner, FailOn::Pools, f)),
         };
@@ -194,7 +195,7 @@ fn cases() -> Vec<Case> {
                     .json(&json!({}))
             }),
             case(ep, 404, "unknown pool", |e| {
-                e.call_on(&Uuid::new_v4().to_string()).json(&json!({}))
+                e.call_on(&PoolId::new_v4().to_string()).json(&json!({}))
             }),
             case(ep, 404, "id that is not a UUID", |e| {
                 e.call_on("not-a-uuid").json(&json!({}))

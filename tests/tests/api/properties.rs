@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use shared::auth::{SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
 use shared::domain::contact_pool::{self, ContactPoolPatch, Description};
 use shared::domain::guardrail_pool::{self, GuardrailPoolPatch, Slug};
+use shared::domain::ids::{OrgId, PoolId};
 use shared::domain::text::{integer_from_json, is_control, is_invisible_format, parse_name};
 use shared::domain::validation::FieldErrors;
 use shared::envelope::Dialect;
@@ -140,8 +141,8 @@ struct World {
     svc: Services,
     key: String,
     scopeless: String,
-    contact: Uuid,
-    guardrail: Uuid,
+    contact: PoolId,
+    guardrail: PoolId,
 }
 
 fn world() -> World {
@@ -150,7 +151,7 @@ fn world() -> World {
         .build()
         .unwrap();
     let store = Arc::new(MemoryStore::new());
-    let org = Uuid::new_v4();
+    let org = OrgId::new_v4();
     let (key, scopeless, contact, guardrail) = rt.block_on(async {
         (
             seed::key(

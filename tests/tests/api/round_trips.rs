@@ -9,21 +9,21 @@ use pool_tests::{dynamo, endpoint, seed, Reply};
 use serde_json::{json, Value};
 use shared::auth::{SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
 use shared::auth_cache::AuthCache;
+use shared::domain::ids::{OrgId, PoolId};
 use shared::pipeline::{Route, Services};
 use shared::store::dynamodb::DynamoStore;
-use shared::store::Store;
-use uuid::Uuid;
+use shared::store::GuardrailPools;
 
 struct Counted {
     store: DynamoStore,
     svc: Services,
     key: String,
-    org: Uuid,
+    org: OrgId,
 }
 
 async fn counted(cache: AuthCache) -> Counted {
     let store = dynamo::store().await;
-    let org = Uuid::new_v4();
+    let org = OrgId::new_v4();
     let key = seed::key(&store, org, &[SCOPE_POOLS_WRITE, SCOPE_ORG_ADMIN_WRITE]).await;
     let svc = Services::new(Arc::new(store.clone())).with_auth_cache(cache);
     Counted {
@@ -72,7 +72,7 @@ async fn contact_pool_requests_cost_one_call_plus_one_on_an_auth_miss() {
     assert_eq!(
         c.cost(
             route,
-            &Uuid::new_v4().to_string(),
+            &PoolId::new_v4().to_string(),
             json!({"is_active": false})
         )
         .await,
