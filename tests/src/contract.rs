@@ -389,7 +389,7 @@ pub async fn guardrail_released_slug_is_free_at_once(store: AnyStore) {
         .update_guardrail_pool(
             org,
             a.id,
-            &reslug(&seed::fresh_slug("moved")),
+            &reslug(seed::fresh_slug("moved")),
             &Precondition::Any,
             now(),
         )
@@ -426,7 +426,7 @@ pub async fn guardrail_foreign_pool_is_not_found_and_unchanged(store: AnyStore) 
     let org = OrgId::new_v4();
     let pool = seed::stored_guardrail_pool(store.as_ref(), org, &seed::fresh_slug("f")).await;
     let intruder = OrgId::new_v4();
-    for patch in [rename("Hijacked"), reslug(&seed::fresh_slug("hijacked"))] {
+    for patch in [rename("Hijacked"), reslug(seed::fresh_slug("hijacked"))] {
         for pre in [Precondition::Any, versions(&[pool.version])] {
             let r = store
                 .update_guardrail_pool(intruder, pool.id, &patch, &pre, now())
@@ -449,7 +449,7 @@ pub async fn guardrail_foreign_pool_is_not_found_and_unchanged(store: AnyStore) 
 pub async fn guardrail_slug_change_honours_if_match(store: AnyStore) {
     let org = OrgId::new_v4();
     let pool = seed::stored_guardrail_pool(store.as_ref(), org, &seed::fresh_slug("m")).await;
-    for patch in [reslug(&seed::fresh_slug("n")), rename("Other")] {
+    for patch in [reslug(seed::fresh_slug("n")), rename("Other")] {
         let r = store
             .update_guardrail_pool(org, pool.id, &patch, &versions(&[pool.version + 1]), now())
             .await;
@@ -460,7 +460,7 @@ pub async fn guardrail_slug_change_honours_if_match(store: AnyStore) {
         .update_guardrail_pool(
             org,
             pool.id,
-            &reslug(&seed::fresh_slug("n")),
+            &reslug(seed::fresh_slug("n")),
             &versions(&[pool.version]),
             now(),
         )

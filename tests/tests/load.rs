@@ -21,9 +21,10 @@ use pool_tests::{processes, seed};
 use serde_json::{json, Value};
 use shared::auth::{SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
 use shared::auth_cache::AuthCache;
+use shared::domain::ids::{OrgId, PoolId};
 use shared::pipeline::Services;
 use shared::store::dynamodb::DynamoStore;
-use shared::store::Store;
+use shared::store::StoreAdmin;
 use uuid::Uuid;
 
 const CLIENTS: usize = 32;
@@ -34,8 +35,8 @@ struct Fixture {
     key: String,
     scopeless: String,
     intruder: String,
-    contact: Vec<Uuid>,
-    guardrail: Vec<Uuid>,
+    contact: Vec<PoolId>,
+    guardrail: Vec<PoolId>,
 }
 
 /// One request of the mix and the statuses the contract allows for it.
@@ -206,13 +207,13 @@ async fn load_with_invariants() {
         .await
         .expect("DynamoDB client from the environment");
     store.create_table().await.expect("create the load table");
-    let org = Uuid::new_v4();
+    let org = OrgId::new_v4();
     let fixture = {
         let key = seed::key(&store, org, &[SCOPE_POOLS_WRITE, SCOPE_ORG_ADMIN_WRITE]).await;
         let scopeless = seed::key(&store, org, &[]).await;
         let intruder = seed::key(
             &store,
-            Uuid::new_v4(),
+            OrgId::new_v4(),
             &[SCOPE_POOLS_WRITE, SCOPE_ORG_ADMIN_WRITE],
         )
         .await;
@@ -350,7 +351,7 @@ async fn load_with_invariants() {
     assert!(violations.is_empty(), "{violations:#?}");
     assert!(check.status.success(), "poolctl check: {check:?}");
     assert_eq!(check.json()["problems"], json!([]));
-    assert!(snapshot.problems().is_empty());
+    assert!(poolctl::problems(&snapshot).is_empty());
     // The contended slugs each ended with exactly one holder, and they were contended.
     for slug in CONTENDED_SLUGS {
         let holders = snapshot

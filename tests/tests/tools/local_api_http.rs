@@ -10,13 +10,13 @@ use serde_json::json;
 use shared::auth::{SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
 use shared::domain::contact_pool::ContactPool;
 use shared::domain::guardrail_pool::GuardrailPool;
+use shared::domain::ids::OrgId;
 use shared::pipeline::Services;
 use shared::store::memory::MemoryStore;
-use shared::store::Store;
+use shared::store::StoreAdmin;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use uuid::Uuid;
 
 struct Server {
     base: String,
@@ -25,7 +25,7 @@ struct Server {
 }
 
 impl Server {
-    async fn start(store: Arc<dyn Store>) -> Self {
+    async fn start(store: Arc<dyn StoreAdmin>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("address"));
         let (tx, rx) = oneshot::channel::<()>();
@@ -57,8 +57,8 @@ impl Server {
 /// An organization with a key of each scope and one pool of each kind, behind a server.
 struct Env {
     server: Server,
-    store: Arc<dyn Store>,
-    org: Uuid,
+    store: Arc<dyn StoreAdmin>,
+    org: OrgId,
     pools_key: String,
     admin_key: String,
     contact: ContactPool,
@@ -66,8 +66,8 @@ struct Env {
 }
 
 async fn env() -> Env {
-    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
-    let org = Uuid::new_v4();
+    let store: Arc<dyn StoreAdmin> = Arc::new(MemoryStore::new());
+    let org = OrgId::new_v4();
     let pools_key = seed::key(store.as_ref(), org, &[SCOPE_POOLS_WRITE]).await;
     let admin_key = seed::key(store.as_ref(), org, &[SCOPE_ORG_ADMIN_WRITE]).await;
     let contact = seed::stored_contact_pool(store.as_ref(), org).await;

@@ -9,6 +9,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use pool_tests::dynamo;
 use pool_tests::processes::poolctl;
 use serde_json::Value;
+use shared::domain::guardrail_pool::Slug;
+use shared::domain::ids::{OrgId, PoolId};
 use shared::store::dynamodb::{keys, DynamoStore};
 use shared::store::memory::MemoryStore;
 use uuid::Uuid;
@@ -40,11 +42,12 @@ async fn put(table: &str, item: HashMap<String, AttributeValue>) {
 }
 
 /// A claim item as the DynamoDB adapter writes one (DESIGN.md).
-async fn plant_claim(table: &str, org: Uuid, slug: &str, pool_id: Uuid) {
+async fn plant_claim(table: &str, org: OrgId, slug: &str, pool_id: PoolId) {
+    let claimed = Slug::parse(slug).expect("a valid slug");
     put(
         table,
         HashMap::from([
-            ("pk".to_owned(), s(keys::slug_claim(org, slug))),
+            ("pk".to_owned(), s(keys::slug_claim(org, &claimed))),
             ("kind".to_owned(), s("slug_claim")),
             ("org_id".to_owned(), s(org.to_string())),
             ("slug".to_owned(), s(slug)),
@@ -55,7 +58,7 @@ async fn plant_claim(table: &str, org: Uuid, slug: &str, pool_id: Uuid) {
 }
 
 /// A guardrail pool item as the adapter writes one, without its claim.
-async fn plant_pool(table: &str, org: Uuid, id: Uuid, slug: &str) {
+async fn plant_pool(table: &str, org: OrgId, id: PoolId, slug: &str) {
     put(
         table,
         HashMap::from([
@@ -84,7 +87,7 @@ fn problems(report: &Value) -> Vec<String> {
 }
 
 /// A consistent start: one guardrail pool with its claim and one contact pool, via poolctl.
-fn seed_consistent(table: &str, org: Uuid) -> Value {
+fn seed_consistent(table: &str, org: OrgId) -> Value {
     let org = org.to_string();
     let brand = Uuid::new_v4().to_string();
     poolctl(
@@ -121,12 +124,12 @@ fn seed_consistent(table: &str, org: Uuid) -> Value {
 async fn check_finds_a_claim_without_its_pool_and_a_pool_without_its_claim() {
     pool_tests::require_dynamodb!();
     let table = own_table("check-orphans");
-    let org = Uuid::new_v4();
+    let org = OrgId::new_v4();
     seed_consistent(&table, org);
 
-    let missing_pool = Uuid::new_v4();
+    let missing_pool = PoolId::new_v4();
     plant_claim(&table, org, "orphan-claim", missing_pool).await;
-    let unclaimed = Uuid::new_v4();
+    let unclaimed = PoolId::new_v4();
     plant_pool(&table, org, unclaimed, "unclaimed").await;
 
     let run = poolctl(&table, &["check"]);
@@ -163,14 +166,14 @@ async fn check_finds_a_claim_without_its_pool_and_a_pool_without_its_claim() {
 async fn check_finds_a_claim_pointing_at_a_pool_that_holds_another_slug_and_an_unreadable_item() {
     pool_tests::require_dynamodb!();
     let table = own_table("check-mismatch");
-    let org = Uuid::new_v4();
+    let org = OrgId::new_v4();
     let good = seed_consistent(&table, org);
-    let good_id: Uuid = good["id"].as_str().unwrap().parse().unwrap();
+    let good_id: PoolId = good["id"].as_str().unwrap().parse().unwrap();
 
     // A second claim for the good pool, under a slug it does not hold.
     plant_claim(&table, org, "stale-slug", good_id).await;
     // A pool item missing most of its attributes.
-    let broken = Uuid::new_v4();
+    let broken = PoolId::new_v4();
     put(
         &table,
         HashMap::from([
@@ -199,10 +202,10 @@ async fn check_finds_a_claim_pointing_at_a_pool_that_holds_another_slug_and_an_u
 #[tokio::test]
 async fn check_on_the_in_memory_store_finds_a_removed_claim() {
     let store = MemoryStore::new();
-    let org = Uuid::new_v4();
+    let org = OrgId::new_v4();
     let pool = pool_tests::seed::stored_guardrail_pool(&store, org, "kept").await;
     assert!(poolctl::check(&store).await.unwrap().problems.is_empty());
-    store.remove_claim_unchecked(org, "kept");
+    store.remove_claim_unchecked(org, &Slug::parse("kept").unwrap());
     let report = poolctl::check(&store).await.unwrap();
     assert_eq!((report.pools, report.claims), (1, 0));
     assert_eq!(report.problems.len(), 1, "{report:?}");

@@ -10,19 +10,21 @@ use pool_tests::processes::{bin, poolctl};
 use pool_tests::{backends, dynamo, seed, store, Backend, Reply};
 use poolctl::{ContactPoolCreate, GuardrailPoolCreate, KeyCreate};
 use serde_json::{json, Value};
-use shared::auth::{KeyHash, KeyStatus};
 use shared::clock::Timestamp;
+use shared::domain::api_key::{KeyHash, KeyStatus};
 use shared::domain::contact_pool::{Description, MaxParallelItems, MaxRetries, PoolName, PoolType};
 use shared::domain::guardrail_pool::{GuardrailName, Slug};
+use shared::domain::ids::{BrandId, OrgId, PoolId};
 use shared::pipeline::Services;
 use shared::store::dynamodb::keys;
+use shared::store::{ApiKeys, ContactPools};
 use uuid::Uuid;
 
 fn now() -> Timestamp {
     Timestamp::parse("2026-11-22T10:15:00Z").unwrap()
 }
 
-fn key_args(org: Uuid, scopes: &[&str], expires_at: Option<&str>) -> KeyCreate {
+fn key_args(org: OrgId, scopes: &[&str], expires_at: Option<&str>) -> KeyCreate {
     KeyCreate {
         org,
         scopes: scopes.iter().map(|s| s.to_string()).collect(),
@@ -30,7 +32,7 @@ fn key_args(org: Uuid, scopes: &[&str], expires_at: Option<&str>) -> KeyCreate {
     }
 }
 
-fn contact_args(org: Uuid) -> ContactPoolCreate {
+fn contact_args(org: OrgId) -> ContactPoolCreate {
     ContactPoolCreate {
         org,
         name: PoolName::parse("  Warm leads ").unwrap(),
@@ -43,10 +45,10 @@ fn contact_args(org: Uuid) -> ContactPoolCreate {
     }
 }
 
-fn guardrail_args(org: Uuid, name: &str, slug: &str) -> GuardrailPoolCreate {
+fn guardrail_args(org: OrgId, name: &str, slug: &str) -> GuardrailPoolCreate {
     GuardrailPoolCreate {
         org,
-        brand: Uuid::new_v4(),
+        brand: BrandId::new_v4(),
         name: GuardrailName::parse(name).unwrap(),
         slug: Slug::parse(slug).unwrap(),
     }
@@ -56,7 +58,7 @@ fn guardrail_args(org: Uuid, name: &str, slug: &str) -> GuardrailPoolCreate {
 async fn key_create_shows_the_key_once_and_the_store_keeps_only_its_hash() {
     for b in backends() {
         let store = store(b).await;
-        let org = Uuid::new_v4();
+        let org = OrgId::new_v4();
         let out = poolctl::key_create(
             store.as_ref(),
             &key_args(
@@ -116,7 +118,7 @@ async fn a_created_key_works_on_the_api_until_it_is_revoked() {
     for b in backends() {
         let store = store(b).await;
         let svc = Services::new(store.clone());
-        let org = Uuid::new_v4();
+        let org = OrgId::new_v4();
         let key = poolctl::key_create(store.as_ref(), &key_args(org, &["pools:write"], None))
             .await
             .unwrap();
@@ -152,11 +154,11 @@ async fn a_created_key_works_on_the_api_until_it_is_revoked() {
 async fn contact_pool_create_prints_the_api_s_data_object_of_a_version_1_pool() {
     for b in backends() {
         let store = store(b).await;
-        let org = Uuid::new_v4();
+        let org = OrgId::new_v4();
         let out = poolctl::contact_pool_create(store.as_ref(), &contact_args(org), now())
             .await
             .unwrap();
-        let id: Uuid = out["uuid"].as_str().unwrap().parse().unwrap();
+        let id: PoolId = out["uuid"].as_str().unwrap().parse().unwrap();
         let stored = store.get_contact_pool(org, id).await.unwrap();
         assert_eq!(out, stored.to_json(), "{b:?}");
         assert_eq!(stored.version, 1);
@@ -180,7 +182,7 @@ async fn contact_pool_create_prints_the_api_s_data_object_of_a_version_1_pool() 
         let out = poolctl::contact_pool_create(store.as_ref(), &all, now())
             .await
             .unwrap();
-        let id: Uuid = out["uuid"].as_str().unwrap().parse().unwrap();
+        let id: PoolId = out["uuid"].as_str().unwrap().parse().unwrap();
         let stored = store.get_contact_pool(org, id).await.unwrap();
         assert_eq!(out, stored.to_json());
         assert_eq!(out["type"], "Parallel");
@@ -195,7 +197,7 @@ async fn contact_pool_create_prints_the_api_s_data_object_of_a_version_1_pool() 
 async fn guardrail_pool_create_refuses_a_slug_taken_in_the_organization_and_writes_nothing() {
     for b in backends() {
         let store = store(b).await;
-        let org = Uuid::new_v4();
+        let org = OrgId::new_v4();
         let slug = seed::fresh_slug("taken");
         let out = poolctl::guardrail_pool_create(
             store.as_ref(),
@@ -204,7 +206,7 @@ async fn guardrail_pool_create_refuses_a_slug_taken_in_the_organization_and_writ
         )
         .await
         .unwrap();
-        let id: Uuid = out["id"].as_str().unwrap().parse().unwrap();
+        let id: PoolId = out["id"].as_str().unwrap().parse().unwrap();
         assert_eq!(
             out,
             store.get_guardrail_pool(org, id).await.unwrap().to_json()
@@ -232,7 +234,7 @@ async fn guardrail_pool_create_refuses_a_slug_taken_in_the_organization_and_writ
         );
 
         // Another organization may hold the same slug.
-        let other = Uuid::new_v4();
+        let other = OrgId::new_v4();
         assert!(poolctl::guardrail_pool_create(
             store.as_ref(),
             &guardrail_args(other, "Theirs", &slug),
@@ -373,11 +375,10 @@ async fn the_binary_creates_and_revokes_keys_and_creates_pools_in_the_table() {
     .ok();
     assert_eq!(key["scopes"], json!(["pools:write"]));
     assert_eq!(key["expires_at"], Value::Null);
-    let record =
-        shared::store::Store::find_api_key(&store, &KeyHash::of(key["key"].as_str().unwrap()))
-            .await
-            .unwrap()
-            .expect("stored");
+    let record = ApiKeys::find_api_key(&store, &KeyHash::of(key["key"].as_str().unwrap()))
+        .await
+        .unwrap()
+        .expect("stored");
     assert_eq!(record.org_id.to_string(), org);
 
     let key_id = key["key_id"].as_str().unwrap();
@@ -412,8 +413,8 @@ async fn the_binary_creates_and_revokes_keys_and_creates_pools_in_the_table() {
         ],
     )
     .ok();
-    let id: Uuid = pool["uuid"].as_str().unwrap().parse().unwrap();
-    let stored = shared::store::Store::get_contact_pool(&store, org.parse().unwrap(), id)
+    let id: PoolId = pool["uuid"].as_str().unwrap().parse().unwrap();
+    let stored = ContactPools::get_contact_pool(&store, org.parse().unwrap(), id)
         .await
         .unwrap();
     assert_eq!(pool, stored.to_json());

@@ -20,8 +20,9 @@ use pool_tests::processes::{run, LocalApi};
 use pool_tests::tls::{environment, TestCa, TlsProxy};
 use pool_tests::{assert_a_error, assert_m_error, dynamo, seed, Reply};
 use serde_json::json;
+use shared::domain::ids::{OrgId, PoolId};
 use shared::store::dynamodb::DynamoStore;
-use shared::store::Store;
+use shared::store::StoreAdmin;
 use uuid::Uuid;
 
 /// The environment that points a binary at `proxy` and makes `ca` the system's only root,
@@ -153,14 +154,14 @@ async fn poolctl_with_tls_roots_amazon_refuses_the_certificate_and_changes_nothi
 /// A key with `pools:write` and `org:admin:write`, a contact pool and a guardrail pool of a
 /// fresh organization, on the shared test table over plain HTTP.
 struct Seeded {
-    org: Uuid,
+    org: OrgId,
     key: String,
-    contact: Uuid,
-    guardrail: Uuid,
+    contact: PoolId,
+    guardrail: PoolId,
 }
 
-async fn seed(store: &dyn Store) -> Seeded {
-    let org = Uuid::new_v4();
+async fn seed(store: &dyn StoreAdmin) -> Seeded {
+    let org = OrgId::new_v4();
     let key = seed::key(store, org, &["pools:write", "org:admin:write"]).await;
     let contact = seed::stored_contact_pool(store, org).await.id;
     let guardrail = seed::stored_guardrail_pool(store, org, &seed::fresh_slug("tls"))
@@ -176,7 +177,12 @@ async fn seed(store: &dyn Store) -> Seeded {
 
 impl Seeded {
     /// The stored (version, name) of the contact pool and of the guardrail pool.
-    async fn assert_stored(&self, store: &dyn Store, contact: (u64, &str), guardrail: (u64, &str)) {
+    async fn assert_stored(
+        &self,
+        store: &dyn StoreAdmin,
+        contact: (u64, &str),
+        guardrail: (u64, &str),
+    ) {
         let c = store
             .get_contact_pool(self.org, self.contact)
             .await
