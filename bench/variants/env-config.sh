@@ -5,7 +5,7 @@
 # dual-stack, retry mode...).
 set -euo pipefail
 python3 "$(dirname "$0")/edit.py" shared/src/store/dynamodb/client.rs \
-    '        let mut loader = config_loader().http_client(https::https_client(roots));
+    '        let mut loader = config_loader().http_client(https::https_client(roots)?);
         if let Some(region) = region {
             loader = loader.region(Region::new(region));
         }
@@ -17,7 +17,7 @@ python3 "$(dirname "$0")/edit.py" shared/src/store/dynamodb/client.rs \
             .behavior_version(aws_config::BehaviorVersion::latest())
             .region(Region::new(region.unwrap_or_else(|| "us-east-1".into())))
             .credentials_provider(EnvironmentVariableCredentialsProvider::new())
-            .http_client(https::https_client(roots))
+            .http_client(https::https_client(roots)?)
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(CONNECT_TIMEOUT)

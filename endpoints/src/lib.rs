@@ -165,6 +165,10 @@ mod tests {
         assert_eq!(set.len(), Function::ALL.len());
         let names: BTreeSet<&str> = Function::ALL.into_iter().map(Function::name).collect();
         assert_eq!(names.len(), Function::ALL.len());
+        // The route names its function (the scope of an Idempotency-Key, API.md §5).
+        for f in Function::ALL {
+            assert_eq!(f.route().function, f.name());
+        }
     }
 
     #[test]

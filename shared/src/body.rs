@@ -1,5 +1,6 @@
 //! Request bodies: size, content type, and a JSON object without duplicate keys.
 
+use std::collections::HashSet;
 use std::fmt;
 
 use lambda_http::http::{header::CONTENT_TYPE, HeaderMap};
@@ -27,8 +28,8 @@ pub fn parse_object(headers: &HeaderMap, body: &[u8]) -> Result<JsonObject, ApiE
     parse_json_object(text).map_err(ApiError::MalformedBody)
 }
 
-/// `application/json` or `application/*+json`, with `charset=utf-8` if any charset is given;
-/// exactly one `Content-Type` header.
+/// `application/json` or `application/*+json`, with `charset=utf-8` if any charset is given
+/// (empty parameters allowed); exactly one `Content-Type` header.
 pub fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     let mut values = headers.get_all(CONTENT_TYPE).iter();
     let (Some(value), None) = (values.next(), values.next()) else {
@@ -53,7 +54,8 @@ fn is_json_media_type(value: &str) -> bool {
     if !json {
         return false;
     }
-    parts.all(|param| {
+    // Empty parameters (`application/json;`, `a; ; b`) are allowed and mean nothing (API.md §1).
+    parts.filter(|param| !param.trim().is_empty()).all(|param| {
         let Some((k, v)) = param.split_once('=') else {
             return false;
         };
@@ -71,6 +73,8 @@ pub fn parse_json_object(text: &str) -> Result<JsonObject, MalformedBody> {
 }
 
 const DUPLICATE: &str = "\u{0}duplicate key";
+/// Keys of a top-level object checked for duplicates by a scan, before a set takes over.
+const SCAN_LIMIT: usize = 16;
 const NOT_OBJECT: &str = "\u{0}not an object";
 
 fn classify(e: serde_json::Error) -> MalformedBody {
@@ -103,12 +107,23 @@ impl<'de> Visitor<'de> for TopLevel {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonObject, A::Error> {
         let mut out: JsonObject = Vec::new();
+        // Duplicates are found by a scan while the object is small (a real body has a handful
+        // of keys), then by a set of the keys seen, so the check stays linear in the body: a
+        // 64 KiB body of thousands of distinct keys costs one hash each, not a scan each.
+        let mut seen: Option<HashSet<String>> = None;
         while let Some(key) = map.next_key::<String>()? {
-            if out.iter().any(|(k, _)| *k == key) {
+            let duplicate = match &mut seen {
+                Some(set) => !set.insert(key.clone()),
+                None => out.iter().any(|(k, _)| *k == key),
+            };
+            if duplicate {
                 return Err(de::Error::custom(DUPLICATE));
             }
             let value = map.next_value_seed(Strict)?;
             out.push((key, value));
+            if seen.is_none() && out.len() == SCAN_LIMIT {
+                seen = Some(out.iter().map(|(k, _)| k.clone()).collect());
+            }
         }
         Ok(out)
     }
@@ -241,6 +256,10 @@ mod tests {
             "application/json;charset=\"UTF-8\"",
             "application/merge-patch+json",
             "application/vnd.api+json; charset=utf-8",
+            "application/json;",
+            "application/json; ",
+            "application/json; charset=utf-8;",
+            "application/json;; charset=utf-8",
         ] {
             assert!(parse_object(&json_headers(ct), b"{}").is_ok(), "{ct}");
         }
@@ -305,6 +324,39 @@ mod tests {
                 other => panic!("{}: {other:?}", String::from_utf8_lossy(body)),
             }
         }
+    }
+
+    #[test]
+    fn duplicates_are_found_among_thousands_of_keys_wherever_they_stand() {
+        let keys: Vec<String> = (0..6_600).map(|i| format!("k{i}")).collect();
+        let body = |extra: &str| {
+            let mut b: Vec<String> = keys.iter().map(|k| format!("\"{k}\":1")).collect();
+            if !extra.is_empty() {
+                b.insert(b.len() / 2, format!("\"{extra}\":2"));
+            }
+            format!("{{{}}}", b.join(","))
+        };
+        let ok = parse_json_object(&body("")).unwrap();
+        assert_eq!(ok.len(), 6_600);
+        assert_eq!(ok[6_599].0, "k6599");
+        for dup in ["k0", "k15", "k16", "k6599"] {
+            assert_eq!(
+                parse_json_object(&body(dup)),
+                Err(MalformedBody::DuplicateKey),
+                "{dup}"
+            );
+        }
+        // Below and across the scan's limit too.
+        assert_eq!(
+            parse_json_object(r#"{"a":1,"b":2,"a":3}"#),
+            Err(MalformedBody::DuplicateKey)
+        );
+        let mut small: Vec<String> = (0..17).map(|i| format!("\"s{i}\":1")).collect();
+        small.push("\"s3\":1".into());
+        assert_eq!(
+            parse_json_object(&format!("{{{}}}", small.join(","))),
+            Err(MalformedBody::DuplicateKey)
+        );
     }
 
     #[test]

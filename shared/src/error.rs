@@ -32,6 +32,12 @@ pub enum ApiError {
     /// Field-level problems: unsupported or immutable fields, and invalid values.
     #[error("invalid fields")]
     Fields(FieldErrors),
+    /// The `Idempotency-Key` header is malformed or repeated (API.md §5).
+    #[error("invalid Idempotency-Key header")]
+    InvalidIdempotencyKey,
+    /// The `Idempotency-Key` was used before with another request (another fingerprint).
+    #[error("Idempotency-Key reused with a different request")]
+    IdempotencyKeyReused,
     #[error("slug already in use")]
     SlugTaken,
     #[error("modified concurrently")]

@@ -14,6 +14,9 @@ use crate::auth::{authenticate, Principal};
 use crate::auth_cache::AuthCache;
 use crate::body::parse_object;
 use crate::clock::{Clock, SystemClock, Timestamp};
+use crate::domain::idempotency::{
+    self, Fingerprint, Idempotency, IdempotencyKey, IdempotencyRecord, Written,
+};
 use crate::domain::ids::{OrgId, PoolId};
 use crate::domain::JsonObject;
 use crate::envelope::{error_response, success_response, Dialect};
@@ -26,6 +29,8 @@ use crate::store::{Precondition, Store};
 pub struct Route {
     /// For logs: `PUT /api/v1/pools/{uuid}`.
     pub name: &'static str,
+    /// The function that serves it (its binary's name): the scope of an `Idempotency-Key`.
+    pub function: &'static str,
     pub method: Method,
     pub allow: &'static str,
     /// The path up to the id, e.g. `/api/v1/pools/`.
@@ -84,6 +89,8 @@ pub struct Accepted {
     pub id: PoolId,
     pub body: JsonObject,
     pub precondition: Precondition,
+    /// The request's `Idempotency-Key` in its scope, with the request's fingerprint.
+    pub idempotency: Option<Idempotency>,
     pub now: Timestamp,
 }
 
@@ -91,6 +98,8 @@ pub struct Accepted {
 pub struct Success {
     pub data: Box<RawValue>,
     pub version: u64,
+    /// A replay of a recorded response (`Idempotent-Replayed: true`).
+    pub replayed: bool,
 }
 
 impl Success {
@@ -99,7 +108,41 @@ impl Success {
     pub fn new<T: serde::Serialize>(data: &T, version: u64) -> Result<Self, ApiError> {
         let data =
             serde_json::value::to_raw_value(data).map_err(|e| ApiError::Internal(Box::new(e)))?;
-        Ok(Self { data, version })
+        Ok(Self {
+            data,
+            version,
+            replayed: false,
+        })
+    }
+
+    /// A write made with an `Idempotency-Key`: its own response, or the recorded one when the
+    /// key was used before: replayed if the request is the same (same fingerprint), else 422.
+    pub fn from_written<T>(
+        written: Written<T>,
+        idempotency: Option<&Idempotency>,
+        view: impl FnOnce(&T) -> Result<Self, ApiError>,
+    ) -> Result<Self, ApiError> {
+        match written {
+            Written::Applied(resource) => view(&resource),
+            Written::Recorded(record) => Self::replay(record, idempotency),
+        }
+    }
+
+    /// The recorded response, if `record` was made by the same request; else 422.
+    pub fn replay(
+        record: IdempotencyRecord,
+        idempotency: Option<&Idempotency>,
+    ) -> Result<Self, ApiError> {
+        if idempotency.is_none_or(|i| i.fingerprint != record.fingerprint) {
+            return Err(ApiError::IdempotencyKeyReused);
+        }
+        let data = RawValue::from_string(record.data)
+            .map_err(|e| ApiError::internal(format!("recorded response: {e}")))?;
+        Ok(Self {
+            data,
+            version: record.version,
+            replayed: true,
+        })
     }
 }
 
@@ -138,7 +181,15 @@ where
                 org_id = org,
                 "request"
             );
-            success_response(route.dialect, &success.data, success.version, request_id)
+            let mut resp =
+                success_response(route.dialect, &success.data, success.version, request_id);
+            if success.replayed {
+                resp.headers_mut().insert(
+                    idempotency::REPLAYED_HEADER,
+                    lambda_http::http::HeaderValue::from_static("true"),
+                );
+            }
+            resp
         }
         Err(e) => {
             // Rendered once: the log line reads the status off the response.
@@ -183,17 +234,37 @@ pub async fn accept(req: &Request, route: &Route, svc: &Services) -> Result<Acce
     principal.require_scope(route.scope)?;
     let id = PoolId::from_path(&raw_id).ok_or(ApiError::NotFound)?;
     let body = parse_object(req.headers(), req.body().as_ref())?;
+    // Checked with the body (API.md §1, step 5).
+    let idempotency = IdempotencyKey::from_headers(req.headers())
+        .map_err(|_| ApiError::InvalidIdempotencyKey)?
+        .map(|key| Idempotency {
+            org_id: principal.org_id,
+            function: route.function,
+            fingerprint: Fingerprint::of(id, &body, if_match(req.headers()).as_deref()),
+            key,
+        });
     Ok(Accepted {
         principal,
         id,
         body,
         precondition: Precondition::from_headers(req.headers()),
+        idempotency,
         now,
     })
 }
 
-/// The path id: API Gateway's path parameter, or else the segment after the route's prefix in
-/// the raw path (function URLs and `cargo lambda watch` give no path parameters). A path that
+/// The `If-Match` header as sent (several joined with a comma), for the request's fingerprint.
+fn if_match(headers: &lambda_http::http::HeaderMap) -> Option<String> {
+    let values: Vec<&str> = headers
+        .get_all(lambda_http::http::header::IF_MATCH)
+        .iter()
+        .map(|v| v.to_str().unwrap_or("\u{fffd}"))
+        .collect();
+    (!values.is_empty()).then(|| values.join(","))
+}
+
+/// The path id: API Gateway's path parameter, or else the segment after the route's prefix at
+/// the start of the raw path (after `cargo lambda watch`'s `/lambda-url/<function>`) (function URLs and `cargo lambda watch` give no path parameters). A path that
 /// is not the route's shape is a 404.
 fn path_id(req: &Request, route: &Route) -> Result<String, ApiError> {
     if let Some(v) = req.path_parameters_ref().and_then(|p| p.first(route.param)) {
@@ -205,8 +276,14 @@ fn path_id(req: &Request, route: &Route) -> Result<String, ApiError> {
     } else {
         raw
     };
-    let at = path.find(route.prefix).ok_or(ApiError::RouteNotFound)?;
-    let rest = &path[at + route.prefix.len()..];
+    // `cargo lambda watch` serves a function at `/lambda-url/<function>/<path>`.
+    let path = path
+        .strip_prefix("/lambda-url/")
+        .and_then(|rest| rest.find('/').map(|slash| &rest[slash..]))
+        .unwrap_or(path);
+    let rest = path
+        .strip_prefix(route.prefix)
+        .ok_or(ApiError::RouteNotFound)?;
     if rest.is_empty() || rest.contains('/') {
         return Err(ApiError::RouteNotFound);
     }

@@ -61,6 +61,8 @@ pub struct Rule {
 pub struct FaultProxy {
     pub url: String,
     rules: Arc<Mutex<Vec<Rule>>>,
+    /// Requests seen, by operation (faulted or forwarded).
+    counts: Arc<Mutex<std::collections::HashMap<String, usize>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -78,20 +80,30 @@ impl FaultProxy {
             .expect("bind loopback");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let rules: Arc<Mutex<Vec<Rule>>> = Arc::default();
+        let counts: Arc<Mutex<std::collections::HashMap<String, usize>>> = Arc::default();
         let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
         let shared_rules = rules.clone();
+        let shared_counts = counts.clone();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     return;
                 };
-                let (rules, client, upstream) =
-                    (shared_rules.clone(), client.clone(), upstream.clone());
+                let (rules, counts, client, upstream) = (
+                    shared_rules.clone(),
+                    shared_counts.clone(),
+                    client.clone(),
+                    upstream.clone(),
+                );
                 tokio::spawn(async move {
                     let service = service_fn(move |req: Request<Incoming>| {
-                        let (rules, client, upstream) =
-                            (rules.clone(), client.clone(), upstream.clone());
-                        async move { handle(req, &rules, &client, &upstream).await }
+                        let (rules, counts, client, upstream) = (
+                            rules.clone(),
+                            counts.clone(),
+                            client.clone(),
+                            upstream.clone(),
+                        );
+                        async move { handle(req, &rules, &counts, &client, &upstream).await }
                     });
                     let _ = http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
@@ -99,7 +111,17 @@ impl FaultProxy {
                 });
             }
         });
-        Self { url, rules, task }
+        Self {
+            url,
+            rules,
+            counts,
+            task,
+        }
+    }
+
+    /// How many requests of operation `op` (e.g. `TransactWriteItems`) reached the proxy.
+    pub fn count(&self, op: &str) -> usize {
+        self.counts.lock().unwrap().get(op).copied().unwrap_or(0)
     }
 
     pub fn add(&self, rule: Rule) {
@@ -116,6 +138,7 @@ type Upstream = Client<hyper_util::client::legacy::connect::HttpConnector, Full<
 async fn handle(
     req: Request<Incoming>,
     rules: &Mutex<Vec<Rule>>,
+    counts: &Mutex<std::collections::HashMap<String, usize>>,
     client: &Upstream,
     upstream: &str,
 ) -> Result<Response<Full<Bytes>>, std::io::Error> {
@@ -126,6 +149,7 @@ async fn handle(
         .and_then(|t| t.split('.').nth(1))
         .unwrap_or("")
         .to_owned();
+    *counts.lock().unwrap().entry(op.clone()).or_default() += 1;
     let action = {
         let mut rules = rules.lock().unwrap();
         rules

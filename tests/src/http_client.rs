@@ -81,6 +81,7 @@ impl HttpCall {
             status: parts.status.as_u16(),
             headers: parts.headers,
             body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            text: String::from_utf8_lossy(&bytes).into_owned(),
         };
         (reply, bytes)
     }

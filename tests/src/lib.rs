@@ -23,22 +23,25 @@ pub struct Reply {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: Value,
+    /// The body as sent, for what a `Value` forgets (the order of members).
+    pub text: String,
 }
 
 impl Reply {
     pub fn from_response(resp: Response<Body>) -> Self {
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let body = match resp.body() {
-            Body::Text(t) => serde_json::from_str(t).unwrap_or(Value::Null),
-            Body::Binary(b) => serde_json::from_slice(b).unwrap_or(Value::Null),
-            Body::Empty => Value::Null,
-            _ => Value::Null,
+        let text = match resp.body() {
+            Body::Text(t) => t.clone(),
+            Body::Binary(b) => String::from_utf8_lossy(b).into_owned(),
+            _ => String::new(),
         };
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         Self {
             status,
             headers,
             body,
+            text,
         }
     }
 
@@ -51,6 +54,20 @@ impl Reply {
         self.header("etag")
             .and_then(|e| e.trim_matches('"').parse().ok())
             .expect("response has a numeric ETag")
+    }
+
+    /// Where each of `members` (written as `"name":`) first stands in the body's text; panics
+    /// unless they stand in that order, so a test can say "the body's members are in the order
+    /// API.md shows".
+    pub fn assert_member_order(&self, members: &[&str]) {
+        let mut last = 0;
+        for m in members {
+            let needle = format!("\"{m}\":");
+            let at = self.text[last..]
+                .find(&needle)
+                .unwrap_or_else(|| panic!("{m} missing or out of order in {}", self.text));
+            last += at + needle.len();
+        }
     }
 
     /// Dialect M's and A's error code.
@@ -108,6 +125,13 @@ pub fn assert_m_error(r: &Reply, status: u16, code: &str, message: &str) {
     assert_eq!((r.status, r.code()), (status, code), "{r:?}");
     assert_eq!(r.body["message"], message, "{r:?}");
     assert!(r.body["error"]["details"].is_string(), "{r:?}");
+    // API.md §2's order: success, message, error {code, details, field?, fields?, request_id}.
+    let mut order = vec!["success", "message", "error", "code", "details"];
+    if r.body["error"].get("field").is_some() {
+        order.extend(["field", "fields"]);
+    }
+    order.push("request_id");
+    r.assert_member_order(&order);
     assert_common(r);
 }
 
@@ -116,6 +140,12 @@ pub fn assert_a_error(r: &Reply, status: u16, code: &str, message: &str) {
     assert_eq!((r.status, r.code()), (status, code), "{r:?}");
     assert_eq!(r.body["error"]["message"], message, "{r:?}");
     assert!(r.body.get("data").is_none(), "{r:?}");
+    // API.md §3's order: success, error {code, message, request_id, details?}.
+    let mut order = vec!["success", "error", "code", "message", "request_id"];
+    if r.body["error"].get("details").is_some() {
+        order.push("details");
+    }
+    r.assert_member_order(&order);
     assert_common(r);
 }
 

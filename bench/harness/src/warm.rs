@@ -26,6 +26,8 @@ pub struct Case {
     /// Bodies taken in turn.
     pub bodies: Vec<String>,
     pub pool: fn(&Seeded) -> String,
+    /// The status class every request must get (2 for 2xx, 4 for 4xx).
+    pub expect: usize,
 }
 
 pub fn cases() -> Vec<Case> {
@@ -38,6 +40,7 @@ pub fn cases() -> Vec<Case> {
                 json!({"name": "Warm leads B"}).to_string(),
             ],
             pool: |s| s.contact_pools[0].to_string(),
+            expect: 2,
         },
         Case {
             name: "update-contact-pool: PUT all six fields",
@@ -51,6 +54,7 @@ pub fn cases() -> Vec<Case> {
                 .to_string(),
             ],
             pool: |s| s.contact_pools[0].to_string(),
+            expect: 2,
         },
         Case {
             name: "patch-guardrail-pool: PATCH name",
@@ -60,6 +64,7 @@ pub fn cases() -> Vec<Case> {
                 json!({"name": "Outbound B"}).to_string(),
             ],
             pool: |s| s.guardrail_pools[0].to_string(),
+            expect: 2,
         },
         Case {
             name: "patch-guardrail-pool: PATCH slug",
@@ -69,8 +74,32 @@ pub fn cases() -> Vec<Case> {
                 json!({"slug": "outbound-b"}).to_string(),
             ],
             pool: |s| s.guardrail_pools[0].to_string(),
+            expect: 2,
+        },
+        Case {
+            name: "update-contact-pool: PUT 64 KiB of distinct keys (422)",
+            function: Function::UpdateContactPool,
+            bodies: vec![widest_body()],
+            pool: |s| s.contact_pools[0].to_string(),
+            expect: 4,
         },
     ]
+}
+
+/// The most expensive body under the limits: as many distinct one-character-value keys as fit in
+/// 64 KiB (about 6,500), each an unsupported field, so the body is parsed, checked for
+/// duplicates, and answered with a 422 that names every field.
+pub fn widest_body() -> String {
+    let mut body = String::from("{");
+    for i in 0.. {
+        let member = format!("{}\"k{i}\":1", if i == 0 { "" } else { "," });
+        if body.len() + member.len() + 1 > shared::body::MAX_BODY_BYTES {
+            break;
+        }
+        body.push_str(&member);
+    }
+    body.push('}');
+    body
 }
 
 /// Steps of the fixed job [`reference`] times: about as long as a warm request (8.1 µs at the
@@ -174,13 +203,14 @@ pub fn run(
                     break;
                 }
             }
-            let ok = statuses[2];
+            let ok = statuses[case.expect];
             if ok != handle.len() {
                 return Err(format!(
-                    "{}: {} of {} requests were not 2xx",
+                    "{}: {} of {} requests were not {}xx",
                     case.name,
                     handle.len() - ok,
-                    handle.len()
+                    handle.len(),
+                    case.expect
                 ));
             }
             out.push(json!({
@@ -197,6 +227,15 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_widest_body_fills_the_limit_with_distinct_keys() {
+        let body = widest_body();
+        assert!(body.len() <= shared::body::MAX_BODY_BYTES);
+        assert!(body.len() > shared::body::MAX_BODY_BYTES - 16);
+        let parsed = shared::body::parse_json_object(&body).unwrap();
+        assert!(parsed.len() > 6_000, "{}", parsed.len());
+    }
 
     #[test]
     fn the_fixed_work_depends_on_its_steps() {

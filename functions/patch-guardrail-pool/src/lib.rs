@@ -5,11 +5,13 @@ use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 use shared::auth::SCOPE_ORG_ADMIN_WRITE;
 use shared::domain::guardrail_pool::GuardrailPoolPatch;
+use shared::domain::idempotency::Written;
 use shared::envelope::Dialect;
 use shared::pipeline::{serve, Route, Services, Success};
 use shared::ApiError;
 
 pub const ROUTE: Route = Route {
+    function: "patch-guardrail-pool",
     name: "PATCH /v1/guardrails/pools/{id}",
     method: Method::PATCH,
     allow: "PATCH",
@@ -23,18 +25,29 @@ pub const ROUTE: Route = Route {
 pub async fn handle(req: Request, svc: &Services) -> Response<Body> {
     serve(req, &ROUTE, svc, |a| async move {
         let patch = GuardrailPoolPatch::try_from(a.body.as_slice()).map_err(ApiError::Fields)?;
-        let org = a.principal.org_id;
-        let pool = if patch.is_empty() {
-            // `{}`: one read, nothing written.
+        let (org, key) = (a.principal.org_id, a.idempotency.as_ref());
+        if patch.is_empty() {
+            // `{}`: one read, nothing written or recorded; a key used before still answers.
+            if let Some(record) = svc.store.replayable(key, a.now).await? {
+                return Success::replay(record, key);
+            }
             let pool = svc.store.get_guardrail_pool(org, a.id).await?;
             a.precondition.require(pool.version)?;
-            pool
-        } else {
-            svc.store
-                .update_guardrail_pool(org, a.id, &patch, &a.precondition, a.now)
-                .await?
+            return Success::new(&pool.view(), pool.version);
+        }
+        let written = match key {
+            None => Written::Applied(
+                (svc.store)
+                    .update_guardrail_pool(org, a.id, &patch, &a.precondition, a.now)
+                    .await?,
+            ),
+            Some(k) => {
+                (svc.store)
+                    .update_guardrail_pool_recorded(org, a.id, &patch, &a.precondition, a.now, k)
+                    .await?
+            }
         };
-        Success::new(&pool.view(), pool.version)
+        Success::from_written(written, key, |p| Success::new(&p.view(), p.version))
     })
     .await
 }

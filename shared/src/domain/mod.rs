@@ -3,6 +3,7 @@
 pub mod api_key;
 pub mod contact_pool;
 pub mod guardrail_pool;
+pub mod idempotency;
 pub mod ids;
 pub mod text;
 pub mod validation;

@@ -17,7 +17,9 @@ fn has_refused_fields(f: &FieldErrors) -> bool {
 /// Status, code and message of every error (API.md §3).
 pub fn table(e: &ApiError) -> (u16, &'static str, &'static str) {
     match e {
-        ApiError::MalformedBody(_) => (400, "INVALID_INPUT", "invalid input"),
+        ApiError::MalformedBody(_) | ApiError::InvalidIdempotencyKey => {
+            (400, "INVALID_INPUT", "invalid input")
+        }
         ApiError::Fields(f) if has_refused_fields(f) => (400, "INVALID_INPUT", "invalid input"),
         ApiError::MissingCredentials | ApiError::InvalidCredentials => {
             (401, "UNAUTHORIZED", "authentication failed")
@@ -39,6 +41,11 @@ pub fn table(e: &ApiError) -> (u16, &'static str, &'static str) {
             "content type must be application/json",
         ),
         ApiError::Fields(_) => (422, "VALIDATION_FAILED", "validation failed"),
+        ApiError::IdempotencyKeyReused => (
+            422,
+            "IDEMPOTENCY_KEY_REUSED",
+            "idempotency key already used with a different request",
+        ),
         ApiError::Internal(_) => (500, "INTERNAL", "internal error"),
         ApiError::Unavailable(_) => (503, "UNAVAILABLE", "service temporarily unavailable"),
     }
@@ -72,6 +79,14 @@ pub fn error_body(e: &ApiError, request_id: RequestId) -> String {
         ApiError::MalformedBody(m) => Some(Pairs(vec![("body", m.describe())])),
         ApiError::SlugTaken => Some(Pairs(vec![("slug", "already in use")])),
         ApiError::Conflict => Some(Pairs(vec![("pool", "was modified concurrently; retry")])),
+        ApiError::InvalidIdempotencyKey => Some(Pairs(vec![(
+            "Idempotency-Key",
+            "must be 1 to 255 visible ASCII characters, no comma",
+        )])),
+        ApiError::IdempotencyKeyReused => Some(Pairs(vec![(
+            "Idempotency-Key",
+            "already used with a different request",
+        )])),
         _ => None,
     };
     super::to_json(&ErrorBody {

@@ -14,6 +14,11 @@ pub const SUCCESS_MESSAGE: &str = "Pool updated successfully";
 pub fn table(e: &ApiError) -> (u16, &'static str, &'static str) {
     match e {
         ApiError::MalformedBody(_) => (400, "INVALID_JSON", "Malformed JSON body"),
+        ApiError::InvalidIdempotencyKey => (
+            400,
+            "INVALID_IDEMPOTENCY_KEY",
+            "Invalid Idempotency-Key header",
+        ),
         ApiError::MissingCredentials => (401, "MISSING_AUTH_TOKEN", "Authentication required"),
         ApiError::InvalidCredentials => (401, "INVALID_AUTH_TOKEN", "Invalid authentication token"),
         ApiError::MissingScope => (403, "INSUFFICIENT_PERMISSIONS", "Insufficient permissions"),
@@ -34,6 +39,11 @@ pub fn table(e: &ApiError) -> (u16, &'static str, &'static str) {
             "Content-Type must be application/json",
         ),
         ApiError::Fields(_) => (422, "VALIDATION_ERROR", "Validation failed"),
+        ApiError::IdempotencyKeyReused => (
+            422,
+            "IDEMPOTENCY_KEY_REUSED",
+            "Idempotency-Key was already used with a different request",
+        ),
         ApiError::Internal(_) => (500, "INTERNAL_ERROR", "Internal server error"),
         ApiError::Unavailable(_) => (
             503,

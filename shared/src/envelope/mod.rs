@@ -351,6 +351,8 @@ mod tests {
             (ApiError::UnsupportedMediaType, 415),
             (ApiError::Internal("x".into()), 500),
             (ApiError::Unavailable("x".into()), 503),
+            (ApiError::InvalidIdempotencyKey, 400),
+            (ApiError::IdempotencyKeyReused, 422),
         ];
         for (e, status) in all {
             for d in [Dialect::Mindhunters, Dialect::AgentMessage] {
@@ -362,6 +364,43 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn idempotency_errors_are_api_md_s_rows_byte_for_byte() {
+        let rid = RequestId::new();
+        let (s, m) = Dialect::Mindhunters.error_body(&ApiError::InvalidIdempotencyKey, rid);
+        assert_eq!(s, 400);
+        assert_eq!(
+            m,
+            format!(
+                r#"{{"success":false,"message":"Invalid Idempotency-Key header","error":{{"code":"INVALID_IDEMPOTENCY_KEY","details":"Invalid Idempotency-Key header","request_id":"{rid}"}}}}"#
+            )
+        );
+        let (s, m) = Dialect::Mindhunters.error_body(&ApiError::IdempotencyKeyReused, rid);
+        assert_eq!(s, 422);
+        assert_eq!(
+            m,
+            format!(
+                r#"{{"success":false,"message":"Idempotency-Key was already used with a different request","error":{{"code":"IDEMPOTENCY_KEY_REUSED","details":"Idempotency-Key was already used with a different request","request_id":"{rid}"}}}}"#
+            )
+        );
+        let (s, a) = Dialect::AgentMessage.error_body(&ApiError::InvalidIdempotencyKey, rid);
+        assert_eq!(s, 400);
+        assert_eq!(
+            a,
+            format!(
+                r#"{{"success":false,"error":{{"code":"INVALID_INPUT","message":"invalid input","request_id":"{rid}","details":{{"Idempotency-Key":"must be 1 to 255 visible ASCII characters, no comma"}}}}}}"#
+            )
+        );
+        let (s, a) = Dialect::AgentMessage.error_body(&ApiError::IdempotencyKeyReused, rid);
+        assert_eq!(s, 422);
+        assert_eq!(
+            a,
+            format!(
+                r#"{{"success":false,"error":{{"code":"IDEMPOTENCY_KEY_REUSED","message":"idempotency key already used with a different request","request_id":"{rid}","details":{{"Idempotency-Key":"already used with a different request"}}}}}}"#
+            )
+        );
     }
 
     #[test]

@@ -5,12 +5,14 @@
 use async_trait::async_trait;
 
 use super::{
-    ApiKeys, ContactPools, GuardrailPools, Precondition, StoreAdmin, StoreError, StoreSnapshot,
+    ApiKeys, ContactPools, GuardrailPools, IdempotencyRecords, Precondition, StoreAdmin,
+    StoreError, StoreSnapshot,
 };
 use crate::clock::Timestamp;
 use crate::domain::api_key::{ApiKeyRecord, KeyHash};
 use crate::domain::contact_pool::{ContactPool, ContactPoolPatch};
-use crate::domain::guardrail_pool::{GuardrailPool, GuardrailPoolPatch};
+use crate::domain::guardrail_pool::{GuardrailPool, GuardrailPoolPatch, Slug};
+use crate::domain::idempotency::{Idempotency, IdempotencyRecord, Written};
 use crate::domain::ids::{OrgId, PoolId};
 
 /// Which calls fail.
@@ -87,6 +89,21 @@ impl<S: StoreAdmin> ContactPools for FaultyStore<S> {
             .update_contact_pool(org_id, id, patch, pre, now)
             .await
     }
+
+    async fn update_contact_pool_recorded(
+        &self,
+        org_id: OrgId,
+        id: PoolId,
+        patch: &ContactPoolPatch,
+        pre: &Precondition,
+        now: Timestamp,
+        idempotency: &Idempotency,
+    ) -> Result<Written<ContactPool>, StoreError> {
+        self.check(FailOn::Pools)?;
+        self.inner
+            .update_contact_pool_recorded(org_id, id, patch, pre, now, idempotency)
+            .await
+    }
 }
 
 #[async_trait]
@@ -112,6 +129,33 @@ impl<S: StoreAdmin> GuardrailPools for FaultyStore<S> {
         self.inner
             .update_guardrail_pool(org_id, id, patch, pre, now)
             .await
+    }
+
+    async fn update_guardrail_pool_recorded(
+        &self,
+        org_id: OrgId,
+        id: PoolId,
+        patch: &GuardrailPoolPatch,
+        pre: &Precondition,
+        now: Timestamp,
+        idempotency: &Idempotency,
+    ) -> Result<Written<GuardrailPool>, StoreError> {
+        self.check(FailOn::Pools)?;
+        self.inner
+            .update_guardrail_pool_recorded(org_id, id, patch, pre, now, idempotency)
+            .await
+    }
+}
+
+#[async_trait]
+impl<S: StoreAdmin> IdempotencyRecords for FaultyStore<S> {
+    async fn find_idempotency_record(
+        &self,
+        idempotency: &Idempotency,
+        now: Timestamp,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        self.check(FailOn::Pools)?;
+        self.inner.find_idempotency_record(idempotency, now).await
     }
 }
 
@@ -139,5 +183,9 @@ impl<S: StoreAdmin> StoreAdmin for FaultyStore<S> {
 
     async fn snapshot(&self) -> Result<StoreSnapshot, StoreError> {
         self.inner.snapshot().await
+    }
+
+    async fn remove_claim_unchecked(&self, org_id: OrgId, slug: &Slug) -> Result<(), StoreError> {
+        self.inner.remove_claim_unchecked(org_id, slug).await
     }
 }

@@ -37,6 +37,16 @@ pub enum TrustRoots {
 #[error("{TLS_ROOTS_VAR}={0:?} is not a choice: use \"amazon\" (Amazon Trust Services roots, embedded) or \"system\" (the system's roots)")]
 pub struct InvalidTrustRoots(pub String);
 
+/// The DynamoDB client could not be set up: the cold start fails with this, rather than run
+/// with other roots than the ones asked for.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientSetupError {
+    #[error(transparent)]
+    InvalidTrustRoots(#[from] InvalidTrustRoots),
+    #[error("the TLS context for the {0:?} roots could not be built: {1}")]
+    Tls(TrustRoots, String),
+}
+
 impl TrustRoots {
     /// `amazon` or `system`, case-insensitive, surrounding blanks ignored.
     pub fn parse(value: &str) -> Result<Self, InvalidTrustRoots> {
@@ -74,30 +84,54 @@ impl TrustRoots {
     }
 }
 
-/// The SDK's default HTTPS client, trusting `roots`.
-pub fn https_client(roots: TrustRoots) -> SharedHttpClient {
-    let context = TlsContext::builder()
-        .with_trust_store(roots.trust_store())
-        .build()
-        // `build` cannot fail today (it only moves its fields); if it ever can, the system's
-        // roots are the safe fallback.
-        .unwrap_or_default();
-    Builder::new().build_with_connector_fn(move |settings, components| {
-        let mut connector = ConnectorBuilder::default()
-            .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
-            .tls_context(context.clone());
-        connector.set_connector_settings(settings.cloned());
-        if let Some(components) = components {
-            connector.set_sleep_impl(components.sleep_impl());
-        }
-        connector.set_proxy_config(Some(ProxyConfig::from_env()));
-        connector.build()
-    })
+/// The SDK's default HTTPS client, trusting `roots` and nothing else. A TLS context that cannot
+/// be built is an error (the cold start fails), never a quiet fall back to other roots.
+pub fn https_client(roots: TrustRoots) -> Result<SharedHttpClient, ClientSetupError> {
+    let context = tls_context(
+        roots,
+        TlsContext::builder()
+            .with_trust_store(roots.trust_store())
+            .build(),
+    )?;
+    Ok(
+        Builder::new().build_with_connector_fn(move |settings, components| {
+            let mut connector = ConnectorBuilder::default()
+                .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+                .tls_context(context.clone());
+            connector.set_connector_settings(settings.cloned());
+            if let Some(components) = components {
+                connector.set_sleep_impl(components.sleep_impl());
+            }
+            connector.set_proxy_config(Some(ProxyConfig::from_env()));
+            connector.build()
+        }),
+    )
+}
+
+/// The built context, or the error that stops the cold start.
+fn tls_context<E: std::fmt::Display>(
+    roots: TrustRoots,
+    built: Result<TlsContext, E>,
+) -> Result<TlsContext, ClientSetupError> {
+    built.map_err(|e| ClientSetupError::Tls(roots, e.to_string()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tls_context_that_cannot_be_built_is_an_error_not_the_system_roots() {
+        let failed: Result<TlsContext, &str> = Err("no usable certificate");
+        let err = tls_context(TrustRoots::Amazon, failed).unwrap_err();
+        assert!(
+            matches!(err, ClientSetupError::Tls(TrustRoots::Amazon, _)),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("no usable certificate"), "{err}");
+        assert!(https_client(TrustRoots::Amazon).is_ok());
+        assert!(https_client(TrustRoots::System).is_ok());
+    }
 
     #[test]
     fn choices_parse_and_anything_else_is_refused_by_name() {

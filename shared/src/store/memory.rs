@@ -7,21 +7,99 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use super::{
-    ApiKeys, ContactPools, GuardrailPools, Precondition, SlugClaim, StoreAdmin, StoreError,
-    StoreSnapshot,
+    ApiKeys, ContactPools, GuardrailPools, IdempotencyRecords, Precondition, SlugClaim, StoreAdmin,
+    StoreError, StoreSnapshot,
 };
 use crate::clock::Timestamp;
 use crate::domain::api_key::{ApiKeyRecord, KeyHash, KeyStatus};
 use crate::domain::contact_pool::{ContactPool, ContactPoolPatch};
 use crate::domain::guardrail_pool::{GuardrailPool, GuardrailPoolPatch, Slug};
+use crate::domain::idempotency::{Idempotency, IdempotencyRecord, Written};
 use crate::domain::ids::{OrgId, PoolId};
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct State {
     keys: HashMap<KeyHash, ApiKeyRecord>,
     contact_pools: HashMap<PoolId, ContactPool>,
     guardrail_pools: HashMap<PoolId, GuardrailPool>,
     claims: HashMap<(OrgId, Slug), PoolId>,
+    /// `Idempotency-Key` records by (organization, function, key digest).
+    records: HashMap<(OrgId, String, String), IdempotencyRecord>,
+}
+
+fn record_key(i: &Idempotency) -> (OrgId, String, String) {
+    (i.org_id, i.function.to_owned(), i.key.digest())
+}
+
+/// A store error for a response that cannot be recorded (it cannot happen: views serialize).
+fn unrecordable(e: serde_json::Error) -> StoreError {
+    StoreError::Internal(Box::new(e))
+}
+
+impl State {
+    fn live_record(&self, i: &Idempotency, now: Timestamp) -> Option<IdempotencyRecord> {
+        self.records
+            .get(&record_key(i))
+            .filter(|r| r.is_live_at(now))
+            .cloned()
+    }
+
+    fn update_contact_pool(
+        &mut self,
+        org_id: OrgId,
+        id: PoolId,
+        patch: &ContactPoolPatch,
+        pre: &Precondition,
+        now: Timestamp,
+    ) -> Result<ContactPool, StoreError> {
+        let mut pool = owned(self.contact_pools.get(&id), |p| p.org_id, org_id)?;
+        pre.require(pool.version)?;
+        patch.apply_to(&mut pool);
+        pool.updated_at = now;
+        pool.version += 1;
+        self.contact_pools.insert(id, pool.clone());
+        Ok(pool)
+    }
+
+    /// The pool after the change, and whether anything was written.
+    fn update_guardrail_pool(
+        &mut self,
+        org_id: OrgId,
+        id: PoolId,
+        patch: &GuardrailPoolPatch,
+        pre: &Precondition,
+        now: Timestamp,
+    ) -> Result<(GuardrailPool, bool), StoreError> {
+        let mut pool = owned(self.guardrail_pools.get(&id), |p| p.org_id, org_id)?;
+        pre.require(pool.version)?;
+        let new_slug = patch.slug.as_ref().filter(|s| **s != pool.slug);
+        if patch.name.is_none() && new_slug.is_none() {
+            return Ok((pool, false));
+        }
+        if let Some(slug) = new_slug {
+            let key = (org_id, slug.clone());
+            if self.claims.contains_key(&key) {
+                return Err(StoreError::SlugTaken);
+            }
+            // The old claim goes if it is this pool's, or is missing (the change repairs it);
+            // one held by another pool is left alone, as DynamoDB's condition does.
+            let old = (org_id, pool.slug.clone());
+            match self.claims.get(&old) {
+                Some(holder) if *holder != id => return Err(StoreError::Conflict),
+                _ => {}
+            }
+            self.claims.remove(&old);
+            self.claims.insert(key, id);
+            pool.slug = slug.clone();
+        }
+        if let Some(name) = &patch.name {
+            pool.name = name.clone();
+        }
+        pool.updated_at = now;
+        pool.version += 1;
+        self.guardrail_pools.insert(id, pool.clone());
+        Ok((pool, true))
+    }
 }
 
 #[derive(Default)]
@@ -43,12 +121,6 @@ impl MemoryStore {
     /// Seeds a key (tests and the embedded demo).
     pub fn insert_api_key(&self, hash: &KeyHash, record: ApiKeyRecord) {
         self.lock().keys.insert(hash.clone(), record);
-    }
-
-    /// Removes a slug claim behind the store's back (to test `poolctl check`).
-    #[cfg(feature = "test-support")]
-    pub fn remove_claim_unchecked(&self, org_id: OrgId, slug: &Slug) {
-        self.lock().claims.remove(&(org_id, slug.clone()));
     }
 }
 
@@ -84,14 +156,31 @@ impl ContactPools for MemoryStore {
         pre: &Precondition,
         now: Timestamp,
     ) -> Result<ContactPool, StoreError> {
+        self.lock().update_contact_pool(org_id, id, patch, pre, now)
+    }
+
+    async fn update_contact_pool_recorded(
+        &self,
+        org_id: OrgId,
+        id: PoolId,
+        patch: &ContactPoolPatch,
+        pre: &Precondition,
+        now: Timestamp,
+        idempotency: &Idempotency,
+    ) -> Result<Written<ContactPool>, StoreError> {
         let mut state = self.lock();
-        let mut pool = owned(state.contact_pools.get(&id), |p| p.org_id, org_id)?;
-        pre.require(pool.version)?;
-        patch.apply_to(&mut pool);
-        pool.updated_at = now;
-        pool.version += 1;
-        state.contact_pools.insert(id, pool.clone());
-        Ok(pool)
+        if let Some(record) = state.live_record(idempotency, now) {
+            return Ok(Written::Recorded(record));
+        }
+        // The change and its record under one lock, made on a copy and kept whole: one atomic
+        // write (keys are rare on this store, the embedded default and tests).
+        let mut next = state.clone();
+        let pool = next.update_contact_pool(org_id, id, patch, pre, now)?;
+        let record = IdempotencyRecord::of_change(idempotency, id, pool.version, &pool.view(), now)
+            .map_err(unrecordable)?;
+        next.records.insert(record_key(idempotency), record);
+        *state = next;
+        Ok(Written::Applied(pool))
     }
 }
 
@@ -113,29 +202,47 @@ impl GuardrailPools for MemoryStore {
         pre: &Precondition,
         now: Timestamp,
     ) -> Result<GuardrailPool, StoreError> {
-        let mut state = self.lock();
-        let mut pool = owned(state.guardrail_pools.get(&id), |p| p.org_id, org_id)?;
-        pre.require(pool.version)?;
-        let new_slug = patch.slug.as_ref().filter(|s| **s != pool.slug);
-        if patch.name.is_none() && new_slug.is_none() {
-            return Ok(pool);
-        }
-        if let Some(slug) = new_slug {
-            let key = (org_id, slug.clone());
-            if state.claims.contains_key(&key) {
-                return Err(StoreError::SlugTaken);
-            }
-            state.claims.remove(&(org_id, pool.slug.clone()));
-            state.claims.insert(key, id);
-            pool.slug = slug.clone();
-        }
-        if let Some(name) = &patch.name {
-            pool.name = name.clone();
-        }
-        pool.updated_at = now;
-        pool.version += 1;
-        state.guardrail_pools.insert(id, pool.clone());
+        // Every condition is checked before anything changes, so the change is whole or none.
+        let (pool, _) = self
+            .lock()
+            .update_guardrail_pool(org_id, id, patch, pre, now)?;
         Ok(pool)
+    }
+
+    async fn update_guardrail_pool_recorded(
+        &self,
+        org_id: OrgId,
+        id: PoolId,
+        patch: &GuardrailPoolPatch,
+        pre: &Precondition,
+        now: Timestamp,
+        idempotency: &Idempotency,
+    ) -> Result<Written<GuardrailPool>, StoreError> {
+        let mut state = self.lock();
+        if let Some(record) = state.live_record(idempotency, now) {
+            return Ok(Written::Recorded(record));
+        }
+        let mut next = state.clone();
+        let (pool, written) = next.update_guardrail_pool(org_id, id, patch, pre, now)?;
+        if written {
+            let record =
+                IdempotencyRecord::of_change(idempotency, id, pool.version, &pool.view(), now)
+                    .map_err(unrecordable)?;
+            next.records.insert(record_key(idempotency), record);
+            *state = next;
+        }
+        Ok(Written::Applied(pool))
+    }
+}
+
+#[async_trait]
+impl IdempotencyRecords for MemoryStore {
+    async fn find_idempotency_record(
+        &self,
+        idempotency: &Idempotency,
+        now: Timestamp,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        Ok(self.lock().live_record(idempotency, now))
     }
 }
 
@@ -188,6 +295,12 @@ impl StoreAdmin for MemoryStore {
         Ok(())
     }
 
+    #[cfg(feature = "test-support")]
+    async fn remove_claim_unchecked(&self, org_id: OrgId, slug: &Slug) -> Result<(), StoreError> {
+        self.lock().claims.remove(&(org_id, slug.clone()));
+        Ok(())
+    }
+
     async fn snapshot(&self) -> Result<StoreSnapshot, StoreError> {
         let state = self.lock();
         Ok(StoreSnapshot {
@@ -202,6 +315,7 @@ impl StoreAdmin for MemoryStore {
                     pool_id: *pool_id,
                 })
                 .collect(),
+            idempotency_records: state.records.values().cloned().collect(),
             unreadable: Vec::new(),
         })
     }

@@ -3,8 +3,9 @@
 //! binary) `faulty`, to fail on purpose. One contract suite (`tests/` crate) runs against the
 //! first two so they cannot drift.
 //!
-//! - [`ApiKeys`], [`ContactPools`], [`GuardrailPools`]: the calls a request makes; [`Store`] is
-//!   the three together, what a function's [`crate::pipeline::Services`] holds.
+//! - [`ApiKeys`], [`ContactPools`], [`GuardrailPools`], [`IdempotencyRecords`]: the calls a
+//!   request makes; [`Store`] is them together, what a function's
+//!   [`crate::pipeline::Services`] holds.
 //! - [`StoreAdmin`]: the administrative extension (keys, pool creation, the snapshot), used by
 //!   `poolctl`, `local-api`'s demo seeding and the tests; never on a request path.
 
@@ -21,6 +22,7 @@ use crate::clock::Timestamp;
 use crate::domain::api_key::{ApiKeyRecord, KeyHash};
 use crate::domain::contact_pool::{ContactPool, ContactPoolPatch};
 use crate::domain::guardrail_pool::{GuardrailPool, GuardrailPoolPatch, Slug};
+use crate::domain::idempotency::{Idempotency, IdempotencyRecord, Written};
 use crate::domain::ids::{OrgId, PoolId};
 use crate::error::{ApiError, BoxError};
 
@@ -66,6 +68,11 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// The most `If-Match` versions a request is checked against: DynamoDB's limit on the operands
+/// of `IN`. Both adapters see the same list, so they give the same answer: the first 100
+/// distinct versions named count, later ones are ignored.
+pub const MAX_IF_MATCH_TAGS: usize = 100;
+
 /// What `If-Match` allows: any version (no header, or `*`), or one of a list. A weak or
 /// malformed tag never matches (strong comparison), so such a header admits no version.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -89,10 +96,17 @@ impl Precondition {
                 } else if let Some(v) = tag
                     .strip_prefix('"')
                     .and_then(|t| t.strip_suffix('"'))
-                    .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
+                    // A strong tag matches only the exact text of an ETag: `"03"` is not `"3"`.
+                    .filter(|t| {
+                        !t.is_empty()
+                            && t.bytes().all(|b| b.is_ascii_digit())
+                            && (t.len() == 1 || !t.starts_with('0'))
+                    })
                     .and_then(|t| t.parse().ok())
                 {
-                    versions.push(v);
+                    if !versions.contains(&v) && versions.len() < MAX_IF_MATCH_TAGS {
+                        versions.push(v);
+                    }
                 }
             }
         }
@@ -135,6 +149,8 @@ pub struct StoreSnapshot {
     pub contact_pools: Vec<ContactPool>,
     pub guardrail_pools: Vec<GuardrailPool>,
     pub claims: Vec<SlugClaim>,
+    /// `Idempotency-Key` records, expired ones included (DynamoDB deletes them in its time).
+    pub idempotency_records: Vec<IdempotencyRecord>,
     /// Items that could not be read as what their key says they are.
     pub unreadable: Vec<String>,
 }
@@ -160,6 +176,19 @@ pub trait ContactPools: Send + Sync {
         pre: &Precondition,
         now: Timestamp,
     ) -> Result<ContactPool, StoreError>;
+
+    /// [`ContactPools::update_contact_pool`] with an `Idempotency-Key`: a live record of the key
+    /// answers at once (`Recorded`, nothing written, whatever the pool is now); else the change
+    /// and its record are written in one atomic write (`Applied`).
+    async fn update_contact_pool_recorded(
+        &self,
+        org_id: OrgId,
+        id: PoolId,
+        patch: &ContactPoolPatch,
+        pre: &Precondition,
+        now: Timestamp,
+        idempotency: &Idempotency,
+    ) -> Result<Written<ContactPool>, StoreError>;
 }
 
 /// What `PATCH /v1/guardrails/pools/{id}` needs.
@@ -181,12 +210,49 @@ pub trait GuardrailPools: Send + Sync {
         pre: &Precondition,
         now: Timestamp,
     ) -> Result<GuardrailPool, StoreError>;
+
+    /// [`GuardrailPools::update_guardrail_pool`] with an `Idempotency-Key`, as
+    /// [`ContactPools::update_contact_pool_recorded`]; a change that writes nothing (the slug it
+    /// has, no name) records nothing.
+    async fn update_guardrail_pool_recorded(
+        &self,
+        org_id: OrgId,
+        id: PoolId,
+        patch: &GuardrailPoolPatch,
+        pre: &Precondition,
+        now: Timestamp,
+        idempotency: &Idempotency,
+    ) -> Result<Written<GuardrailPool>, StoreError>;
+}
+
+/// `Idempotency-Key` records, for requests that write nothing (`{}`) but must still meet a
+/// key used before.
+#[async_trait]
+pub trait IdempotencyRecords: Send + Sync {
+    /// The key's record, if one is live at `now` (an expired one is as absent).
+    async fn find_idempotency_record(
+        &self,
+        idempotency: &Idempotency,
+        now: Timestamp,
+    ) -> Result<Option<IdempotencyRecord>, StoreError>;
+
+    /// The live record of the request's key, if it has one (no call without a key).
+    async fn replayable(
+        &self,
+        idempotency: Option<&Idempotency>,
+        now: Timestamp,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        match idempotency {
+            Some(i) => self.find_idempotency_record(i, now).await,
+            None => Ok(None),
+        }
+    }
 }
 
 /// What the functions need: every request-path call, nothing administrative.
-pub trait Store: ApiKeys + ContactPools + GuardrailPools {}
+pub trait Store: ApiKeys + ContactPools + GuardrailPools + IdempotencyRecords {}
 
-impl<T: ApiKeys + ContactPools + GuardrailPools + ?Sized> Store for T {}
+impl<T: ApiKeys + ContactPools + GuardrailPools + IdempotencyRecords + ?Sized> Store for T {}
 
 /// The administrative extension: `poolctl`, `local-api`'s demo seeding, and tests.
 #[async_trait]
@@ -204,6 +270,11 @@ pub trait StoreAdmin: Store {
 
     /// Reads everything (an administrative scan, never on a request path).
     async fn snapshot(&self) -> Result<StoreSnapshot, StoreError>;
+
+    /// Deletes a slug claim behind the store's back, breaking invariant 3 on purpose (tests of
+    /// `poolctl check` and of the repair a slug change makes). Tests only.
+    #[cfg(feature = "test-support")]
+    async fn remove_claim_unchecked(&self, org_id: OrgId, slug: &Slug) -> Result<(), StoreError>;
 }
 
 #[cfg(test)]
@@ -240,5 +311,28 @@ mod tests {
         }
         assert!(pre(&["\"3\""]).admits(3));
         assert!(!pre(&["\"3\""]).admits(4));
+    }
+
+    #[test]
+    fn a_tag_with_a_leading_zero_is_another_tag() {
+        for tag in ["\"03\"", "\"003\"", "\"00\""] {
+            let p = pre(&[tag]);
+            assert_eq!(p, Precondition::Versions(vec![]), "{tag}");
+            assert!(!p.admits(3) && !p.admits(0), "{tag}");
+        }
+        assert_eq!(pre(&["\"0\""]), Precondition::Versions(vec![0]));
+        assert_eq!(pre(&["\"30\""]), Precondition::Versions(vec![30]));
+    }
+
+    #[test]
+    fn at_most_the_first_hundred_distinct_versions_count() {
+        let tags: Vec<String> = (1..=150).map(|v| format!("\"{v}\"")).collect();
+        let p = pre(&[tags.join(", ").as_str()]);
+        assert_eq!(p, Precondition::Versions((1..=100).collect()));
+        assert!(p.admits(100) && !p.admits(101));
+        // Repeats do not use up the hundred.
+        let mut repeated = vec!["\"1\"".to_owned(); 150];
+        repeated.push("\"7\"".into());
+        assert!(pre(&[repeated.join(",").as_str()]).admits(7));
     }
 }

@@ -26,6 +26,22 @@ async fn a_full_update_answers_200_with_the_new_pool() {
         assert_eq!(r.status, 200, "{r:?}");
         assert_common(&r);
         assert_eq!(r.body["message"], "Pool updated successfully");
+        // API.md §2: the members in the order the contract shows them.
+        r.assert_member_order(&[
+            "success",
+            "message",
+            "data",
+            "uuid",
+            "name",
+            "description",
+            "type",
+            "max_parallel_items",
+            "max_retries",
+            "is_active",
+            "contacts_count",
+            "created_at",
+            "updated_at",
+        ]);
         let data = &r.body["data"];
         assert_eq!(data["uuid"], e.pool.id.to_string());
         assert_eq!(data["name"], "Gold leads");

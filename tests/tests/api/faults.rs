@@ -34,7 +34,7 @@ struct Env {
 async fn store_at(endpoint: &str) -> DynamoStore {
     // The deployed HTTPS client too (shared/src/store/https.rs), not the SDK's default one.
     let config = config_loader()
-        .http_client(https_client(TrustRoots::Amazon))
+        .http_client(https_client(TrustRoots::Amazon).expect("the HTTPS client"))
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("local", "local", None, None, "faults"))
@@ -245,6 +245,43 @@ async fn transaction_conflicts_are_retried_and_persistent_ones_are_409() {
         moved
     );
     assert!(problems_of(&e.direct, e.org).await.is_empty());
+}
+
+/// API.md §1: throttling inside a cancelled transaction is throttling (503 with `Retry-After`,
+/// at once, not after the contention retries), and a validation error is a 500; neither is
+/// tried again, and nothing is written.
+#[tokio::test]
+async fn a_throttled_or_invalid_transaction_is_503_or_500_not_409() {
+    pool_tests::require_dynamodb!();
+    let e = env().await;
+    let pool = seed::stored_guardrail_pool(&e.direct, e.org, &seed::fresh_slug("x")).await;
+    for (codes, status) in [
+        (["None", "ThrottlingError", "None"], 503),
+        (["ProvisionedThroughputExceeded", "None", "None"], 503),
+        (["None", "None", "ValidationError"], 500),
+    ] {
+        e.proxy.clear();
+        e.fail("TransactWriteItems", ALWAYS, Action::cancelled(&codes));
+        let before = e.proxy.count("TransactWriteItems");
+        let r = e
+            .patch(pool.id, json!({"slug": seed::fresh_slug("never")}))
+            .await;
+        if status == 503 {
+            assert_503_a(&r);
+        } else {
+            assert_a_error(&r, 500, "INTERNAL", "internal error");
+        }
+        assert_eq!(
+            e.proxy.count("TransactWriteItems") - before,
+            1,
+            "{codes:?}: tried once"
+        );
+        assert_eq!(
+            e.direct.get_guardrail_pool(e.org, pool.id).await.unwrap(),
+            pool
+        );
+        assert!(problems_of(&e.direct, e.org).await.is_empty());
+    }
 }
 
 #[tokio::test]

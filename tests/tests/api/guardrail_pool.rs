@@ -29,6 +29,18 @@ fn assert_data_is(r: &Reply, p: &GuardrailPool) {
             "name": p.name, "slug": p.slug, "created_at": p.created_at.to_string(),
             "updated_at": p.updated_at.to_string()}})
     );
+    // API.md §3: the members in the order the contract shows them.
+    r.assert_member_order(&[
+        "success",
+        "data",
+        "id",
+        "org_id",
+        "brand_id",
+        "name",
+        "slug",
+        "created_at",
+        "updated_at",
+    ]);
     assert_eq!(r.version(), p.version);
 }
 
@@ -375,6 +387,14 @@ async fn the_raw_path_names_the_pool_when_path_parameters_are_absent() {
             .path("/v1/guardrails/pools")
             .json(&json!({}));
         assert_a_error(&e.send(&wrong, gw).await, 404, "NOT_FOUND", "not found");
+        // The route's prefix must start the path: found further in, it names nothing.
+        let elsewhere = e
+            .call()
+            .without_path_parameters()
+            .path(&format!("/other/v1/guardrails/pools/{}", e.pool.id))
+            .json(&json!({"name": "Not via another path"}));
+        assert_a_error(&e.send(&elsewhere, gw).await, 404, "NOT_FOUND", "not found");
+        assert_eq!(e.stored().await.name, "Via raw path");
     })
     .await;
 }

@@ -7,11 +7,13 @@
 //! process-wide subscriber (see its module doc for why not a thread-local one).
 
 mod contact_pool;
+mod corrupt_items;
 mod events;
 mod faults;
 mod guardrail_concurrency;
 mod guardrail_pool;
 mod hostile_input;
+mod idempotency;
 mod logging;
 mod openapi_conformance;
 mod properties;

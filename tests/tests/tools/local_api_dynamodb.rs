@@ -322,7 +322,7 @@ async fn local_api_on_a_poolctl_seeded_table_serves_both_endpoints_and_leaves_it
     let report = poolctl(&table, &["check"]).ok();
     assert_eq!(
         report,
-        json!({"pools": 5, "claims": 3, "problems": []}),
+        json!({"pools": 5, "claims": 3, "idempotency_records": 0, "problems": []}),
         "{report}"
     );
 }

@@ -13,6 +13,7 @@ use shared::domain::guardrail_pool::Slug;
 use shared::domain::ids::{OrgId, PoolId};
 use shared::store::dynamodb::{keys, DynamoStore};
 use shared::store::memory::MemoryStore;
+use shared::store::StoreAdmin;
 use uuid::Uuid;
 
 /// A fresh table, created by `poolctl table create`.
@@ -114,7 +115,7 @@ fn seed_consistent(table: &str, org: OrgId) -> Value {
     let clean = poolctl(table, &["check"]);
     assert_eq!(
         clean.ok(),
-        serde_json::json!({"pools": 2, "claims": 1, "problems": []}),
+        serde_json::json!({"pools": 2, "claims": 1, "idempotency_records": 0, "problems": []}),
         "{clean:?}"
     );
     pool
@@ -205,7 +206,10 @@ async fn check_on_the_in_memory_store_finds_a_removed_claim() {
     let org = OrgId::new_v4();
     let pool = pool_tests::seed::stored_guardrail_pool(&store, org, "kept").await;
     assert!(poolctl::check(&store).await.unwrap().problems.is_empty());
-    store.remove_claim_unchecked(org, &Slug::parse("kept").unwrap());
+    store
+        .remove_claim_unchecked(org, &Slug::parse("kept").unwrap())
+        .await
+        .unwrap();
     let report = poolctl::check(&store).await.unwrap();
     assert_eq!((report.pools, report.claims), (1, 0));
     assert_eq!(report.problems.len(), 1, "{report:?}");

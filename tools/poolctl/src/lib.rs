@@ -358,12 +358,19 @@ pub struct CheckReport {
     pub pools: usize,
     /// Slug claims.
     pub claims: usize,
+    /// `Idempotency-Key` records (expired ones included until DynamoDB deletes them).
+    pub idempotency_records: usize,
     pub problems: Vec<String>,
 }
 
 impl CheckReport {
     pub fn to_json(&self) -> Value {
-        json!({ "pools": self.pools, "claims": self.claims, "problems": self.problems })
+        json!({
+            "pools": self.pools,
+            "claims": self.claims,
+            "idempotency_records": self.idempotency_records,
+            "problems": self.problems
+        })
     }
 }
 
@@ -376,12 +383,14 @@ pub async fn check(store: &dyn StoreAdmin) -> Result<CheckReport, CliError> {
     Ok(CheckReport {
         pools: snapshot.guardrail_pools.len() + snapshot.contact_pools.len(),
         claims: snapshot.claims.len(),
+        idempotency_records: snapshot.idempotency_records.len(),
         problems: problems(&snapshot),
     })
 }
 
-/// API.md §4 invariants 2 and 3 over a snapshot: claims and pools agree, one pool per slug per
-/// organization; plus every item that could not be read. Sorted, so reports compare.
+/// API.md §4 invariants 2, 3 and 6 over a snapshot: claims and pools agree, one pool per slug
+/// per organization, every idempotency record names an applied change of an existing pool of
+/// its organization; plus every item that could not be read. Sorted, so reports compare.
 pub fn problems(snapshot: &StoreSnapshot) -> Vec<String> {
     use std::collections::HashMap;
     let mut problems = snapshot.unreadable.clone();
@@ -418,6 +427,42 @@ pub fn problems(snapshot: &StoreSnapshot) -> Vec<String> {
     for ((org, slug), ids) in holders {
         if ids.len() > 1 {
             problems.push(format!("slug {org}/{slug} is held by {} pools", ids.len()));
+        }
+    }
+    // Invariant 6: an idempotency record names an applied change: a pool of the record's
+    // organization, of the function's kind, at or past the version the change made.
+    let contact: HashMap<PoolId, (OrgId, u64)> = snapshot
+        .contact_pools
+        .iter()
+        .map(|p| (p.id, (p.org_id, p.version)))
+        .collect();
+    let guardrail: HashMap<PoolId, (OrgId, u64)> = snapshot
+        .guardrail_pools
+        .iter()
+        .map(|p| (p.id, (p.org_id, p.version)))
+        .collect();
+    for r in &snapshot.idempotency_records {
+        let pools = match r.function.as_str() {
+            "update-contact-pool" => &contact,
+            "patch-guardrail-pool" => &guardrail,
+            other => {
+                problems.push(format!(
+                    "idempotency record {}/{} names an unknown function {other}",
+                    r.org_id, r.key_digest
+                ));
+                continue;
+            }
+        };
+        match pools.get(&r.pool_id) {
+            Some((org, version)) if *org == r.org_id && *version >= r.version => {}
+            Some((org, version)) => problems.push(format!(
+                "idempotency record {}/{} names version {} of pool {}, which is at version {version} in organization {org}",
+                r.org_id, r.key_digest, r.version, r.pool_id
+            )),
+            None => problems.push(format!(
+                "idempotency record {}/{} names missing pool {}",
+                r.org_id, r.key_digest, r.pool_id
+            )),
         }
     }
     problems.sort();

@@ -1,15 +1,15 @@
 //! Administrative calls (poolctl, seeding, tests), never on a request path: the table's
-//! creation, keys, pools' creation and the scan behind `poolctl check`. The [`Store`] impl
-//! delegates its admin methods here.
+//! creation, keys, pools' creation and the scan behind `poolctl check`. The [`StoreAdmin`] impl
+//! delegates here.
 //!
-//! [`Store`]: crate::store::Store
+//! [`StoreAdmin`]: crate::store::StoreAdmin
 
 use std::time::Duration;
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
-    TransactWriteItem,
+    TimeToLiveSpecification, TimeToLiveStatus, TransactWriteItem,
 };
 
 use super::errors::{
@@ -18,7 +18,8 @@ use super::errors::{
 use super::expr::{put_if_absent, IF_ABSENT, IF_EXISTS, REVOKE};
 use super::items::{
     api_key_pointer_item, api_key_record_item, claim_from_item, claim_item, contact_pool_from_item,
-    contact_pool_item, get_s, guardrail_from_item, guardrail_item, keys, s, Item,
+    contact_pool_item, get_s, guardrail_from_item, guardrail_item, idempotency_record_from_item,
+    keys, s, Item, TTL_ATTRIBUTE,
 };
 use super::DynamoStore;
 use crate::domain::api_key::{ApiKeyRecord, KeyHash, KeyStatus};
@@ -27,8 +28,8 @@ use crate::domain::guardrail_pool::GuardrailPool;
 use crate::store::{StoreError, StoreSnapshot};
 
 impl DynamoStore {
-    /// Creates the table (hash key `pk`, on-demand) and waits until it is active; an existing
-    /// table is fine.
+    /// Creates the table (hash key `pk`, on-demand), waits until it is active, and turns on its
+    /// time to live on [`TTL_ATTRIBUTE`] (idempotency records); an existing table is fine.
     pub async fn create_table(&self) -> Result<(), StoreError> {
         let created = self
             .client
@@ -65,13 +66,52 @@ impl DynamoStore {
                 .await
                 .map_err(classify)?;
             if d.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
-                return Ok(());
+                return self.enable_ttl().await;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         Err(StoreError::Unavailable(
             "table did not become active".into(),
         ))
+    }
+
+    /// Time to live on [`TTL_ATTRIBUTE`], unless it is on already.
+    async fn enable_ttl(&self) -> Result<(), StoreError> {
+        let current = self
+            .client
+            .describe_time_to_live()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map_err(classify)?;
+        let on = current.time_to_live_description().is_some_and(|d| {
+            d.attribute_name() == Some(TTL_ATTRIBUTE)
+                && matches!(
+                    d.time_to_live_status(),
+                    Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+                )
+        });
+        if on {
+            return Ok(());
+        }
+        let spec = TimeToLiveSpecification::builder()
+            .attribute_name(TTL_ATTRIBUTE)
+            .enabled(true)
+            .build()
+            .map_err(internal)?;
+        match self
+            .client
+            .update_time_to_live()
+            .table_name(&self.table)
+            .time_to_live_specification(spec)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            // Another process turned it on in the meantime.
+            Err(e) if e.code() == Some("ValidationException") => Ok(()),
+            Err(e) => Err(classify(e)),
+        }
     }
 }
 
@@ -121,7 +161,7 @@ pub(super) async fn create_api_key(
         }
         Err(TxFailure::Cancelled(c)) => {
             tracing::debug!(reasons = ?c.codes(), "key creation cancelled");
-            Err(StoreError::Conflict)
+            Err(c.store_error().unwrap_or(StoreError::Conflict))
         }
         Err(TxFailure::Store(e)) => Err(e),
     }
@@ -177,7 +217,7 @@ pub(super) async fn create_guardrail_pool(
         Err(TxFailure::Cancelled(c)) if c.failed(CreateGuardrail::Claim) => {
             Err(StoreError::SlugTaken)
         }
-        Err(TxFailure::Cancelled(_)) => Err(StoreError::Conflict),
+        Err(TxFailure::Cancelled(c)) => Err(c.store_error().unwrap_or(StoreError::Conflict)),
         Err(TxFailure::Store(e)) => Err(e),
     }
 }
@@ -202,6 +242,9 @@ pub(super) async fn snapshot(store: &DynamoStore) -> Result<StoreSnapshot, Store
                 "CONTACTPOOL" => contact_pool_from_item(item).map(|p| snap.contact_pools.push(p)),
                 "GUARDRAILPOOL" => guardrail_from_item(item).map(|p| snap.guardrail_pools.push(p)),
                 "SLUG" => claim_from_item(item).map(|c| snap.claims.push(c)),
+                "IDEMPOTENCY" => {
+                    idempotency_record_from_item(item).map(|r| snap.idempotency_records.push(r))
+                }
                 _ => Ok(()),
             };
             if let Err(e) = read {

@@ -10,7 +10,7 @@ use aws_config::Region;
 use aws_sdk_dynamodb::Client;
 
 use super::DynamoStore;
-use crate::store::https::{self, InvalidTrustRoots, TrustRoots};
+use crate::store::https::{self, ClientSetupError, TrustRoots};
 
 /// The SDK's time budget per DynamoDB call: connect within 1 s, each attempt within 2 s, and
 /// the call with its retries (standard mode, 3 attempts) within 3 s. With the pipeline's 8 s
@@ -45,7 +45,7 @@ impl DynamoStore {
     /// web-identity, container and instance-metadata providers, none of which a function uses.
     /// Without `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (a laptop with a profile or SSO),
     /// the standard chains are used.
-    pub async fn from_env(table: impl Into<String>) -> Result<Self, InvalidTrustRoots> {
+    pub async fn from_env(table: impl Into<String>) -> Result<Self, ClientSetupError> {
         Self::from_env_trusting(table, TrustRoots::Amazon).await
     }
 
@@ -54,11 +54,11 @@ impl DynamoStore {
     pub async fn from_env_trusting(
         table: impl Into<String>,
         preferred: TrustRoots,
-    ) -> Result<Self, InvalidTrustRoots> {
+    ) -> Result<Self, ClientSetupError> {
         let env = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
         let region = env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION"));
         let roots = TrustRoots::from_env(region.as_deref(), preferred)?;
-        let mut loader = config_loader().http_client(https::https_client(roots));
+        let mut loader = config_loader().http_client(https::https_client(roots)?);
         if let Some(region) = region {
             loader = loader.region(Region::new(region));
         }

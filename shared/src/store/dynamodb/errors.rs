@@ -114,6 +114,40 @@ impl TxAction for SlugChange {
     }
 }
 
+/// A pool's change made with an `Idempotency-Key` (a rename, a contact-pool update): the pool,
+/// pinned to the version read, and the key's record, if the key has none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum RecordedUpdate {
+    Pool = 0,
+    Record = 1,
+}
+
+impl TxAction for RecordedUpdate {
+    const ORDER: &'static [Self] = &[Self::Pool, Self::Record];
+
+    fn position(self) -> usize {
+        self as usize
+    }
+}
+
+/// A slug change made with an `Idempotency-Key`: [`SlugChange`]'s three actions, then the
+/// key's record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum RecordedSlugChange {
+    Pool = 0,
+    NewClaim = 1,
+    OldClaim = 2,
+    Record = 3,
+}
+
+impl TxAction for RecordedSlugChange {
+    const ORDER: &'static [Self] = &[Self::Pool, Self::NewClaim, Self::OldClaim, Self::Record];
+
+    fn position(self) -> usize {
+        self as usize
+    }
+}
+
 /// A guardrail pool's creation: the pool and its slug claim, each if absent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum CreateGuardrail {
@@ -187,9 +221,11 @@ impl Reason {
     }
 }
 
-/// A cancelled transaction's reasons, one per action in action order, read by action name.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(super) struct Cancellation(Vec<Reason>);
+/// A cancelled transaction's reasons, one per action in action order, read by action name;
+/// with the item an action's failed condition saw, where it asked for it
+/// (`ReturnValuesOnConditionCheckFailure`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(super) struct Cancellation(Vec<Reason>, Vec<Option<Item>>);
 
 impl Cancellation {
     pub(super) fn from_reasons(reasons: &[CancellationReason]) -> Self {
@@ -198,7 +234,13 @@ impl Cancellation {
                 .iter()
                 .map(|r| Reason::from_code(r.code()))
                 .collect(),
+            reasons.iter().map(|r| r.item().cloned()).collect(),
         )
+    }
+
+    /// The item the action's failed condition saw, if it asked for it.
+    pub(super) fn item<A: TxAction>(&self, action: A) -> Option<&Item> {
+        self.1.get(action.position()).and_then(Option::as_ref)
     }
 
     pub(super) fn reason<A: TxAction>(&self, action: A) -> &Reason {
@@ -208,6 +250,35 @@ impl Cancellation {
     /// The action's own condition failed.
     pub(super) fn failed<A: TxAction>(&self, action: A) -> bool {
         *self.reason(action) == Reason::ConditionalCheckFailed
+    }
+
+    /// What the cancellation means when it is not about the items themselves: throttling of
+    /// any action is throttling (503, `Unavailable`), not contention; a `ValidationError` (or a
+    /// reason this code does not know) is a store failure (500). `None` when every reason is a
+    /// failed condition, a conflict with another transaction, or none: the caller reads those
+    /// by action, and only contention is worth another attempt.
+    pub(super) fn store_error(&self) -> Option<StoreError> {
+        let codes = || self.codes().join(", ");
+        if self.0.iter().any(|r| {
+            matches!(
+                r,
+                Reason::ThrottlingError | Reason::ProvisionedThroughputExceeded
+            )
+        }) {
+            return Some(StoreError::Unavailable(
+                format!("transaction throttled: [{}]", codes()).into(),
+            ));
+        }
+        if self
+            .0
+            .iter()
+            .any(|r| matches!(r, Reason::ValidationError | Reason::Other(_)))
+        {
+            return Some(StoreError::Internal(
+                format!("transaction refused: [{}]", codes()).into(),
+            ));
+        }
+        None
     }
 
     /// The reason codes in action order, for logs.

@@ -13,8 +13,8 @@ use crate::domain::guardrail_pool::{GuardrailName, Slug};
 use crate::domain::ids::OrgId;
 use crate::store::{Precondition, StoreError};
 
-/// DynamoDB's limit on the operands of `IN`.
-pub(super) const MAX_IF_MATCH_VERSIONS: usize = 100;
+/// DynamoDB's limit on the operands of `IN` (a [`Precondition`] never holds more).
+pub(super) const MAX_IF_MATCH_VERSIONS: usize = crate::store::MAX_IF_MATCH_TAGS;
 
 /// The condition of a create: the key is free.
 pub(super) const IF_ABSENT: &str = "attribute_not_exists(#pk)";
@@ -22,8 +22,11 @@ pub(super) const IF_ABSENT: &str = "attribute_not_exists(#pk)";
 /// The condition of a write to an existing item (a key's revocation).
 pub(super) const IF_EXISTS: &str = "attribute_exists(#pk)";
 
-/// The condition of an old slug claim's release: it is still the pool's (`:pool_id`).
-pub(super) const IF_CLAIM_OURS: &str = "#pool_id = :pool_id";
+/// The condition of a slug change's release of the old claim: the claim is this pool's, or it
+/// is missing (a pool whose claim went missing can still move, and the move repairs the index);
+/// a claim held by another pool is never deleted.
+pub(super) const IF_CLAIM_OURS_OR_MISSING: &str =
+    "attribute_not_exists(#pk) OR #pool_id = :pool_id";
 
 /// A key's revocation; `:revoked` is the status.
 pub(super) const REVOKE: &str = "SET #status = :revoked";

@@ -14,6 +14,7 @@ use crate::domain::contact_pool::{
     ContactPool, Description, MaxParallelItems, MaxRetries, PoolName, PoolType,
 };
 use crate::domain::guardrail_pool::{GuardrailName, GuardrailPool, Slug};
+use crate::domain::idempotency::{Fingerprint, IdempotencyRecord};
 use crate::domain::ids::{OrgId, PoolId};
 use crate::store::{SlugClaim, StoreError};
 
@@ -39,7 +40,15 @@ pub mod keys {
     pub fn slug_claim(org_id: OrgId, slug: &Slug) -> String {
         format!("SLUG#{org_id}#{slug}")
     }
+    /// An `Idempotency-Key` record: the function first, so a function's IAM policy can name
+    /// its own records by prefix (`dynamodb:LeadingKeys`).
+    pub fn idempotency_record(function: &str, org_id: OrgId, key_digest: &str) -> String {
+        format!("IDEMPOTENCY#{function}#{org_id}#{key_digest}")
+    }
 }
+
+/// The attribute DynamoDB's time to live reads (epoch seconds), on idempotency records only.
+pub const TTL_ATTRIBUTE: &str = "ttl";
 
 pub(super) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
@@ -244,6 +253,45 @@ pub(super) fn claim_from_item(item: &Item) -> Result<SlugClaim, StoreError> {
             org_id: get_id(item, "org_id")?,
             slug: get_text(item, "slug", Slug::parse)?,
             pool_id: get_id(item, "pool_id")?,
+        })
+    })
+}
+
+pub(super) fn idempotency_record_item(r: &IdempotencyRecord) -> Item {
+    HashMap::from([
+        (
+            "pk".to_owned(),
+            s(keys::idempotency_record(
+                &r.function,
+                r.org_id,
+                &r.key_digest,
+            )),
+        ),
+        ("kind".to_owned(), s("idempotency_record")),
+        ("org_id".to_owned(), s(r.org_id.to_string())),
+        ("function".to_owned(), s(&r.function)),
+        ("key_digest".to_owned(), s(&r.key_digest)),
+        ("fingerprint".to_owned(), s(r.fingerprint.as_str())),
+        ("pool_id".to_owned(), s(r.pool_id.to_string())),
+        ("version".to_owned(), n(r.version)),
+        ("data".to_owned(), s(&r.data)),
+        ("created_at".to_owned(), s(r.created_at.to_string())),
+        (TTL_ATTRIBUTE.to_owned(), n(r.expires_at)),
+    ])
+}
+
+pub(super) fn idempotency_record_from_item(item: &Item) -> Result<IdempotencyRecord, StoreError> {
+    decode(|| {
+        Ok(IdempotencyRecord {
+            org_id: get_id(item, "org_id")?,
+            function: get_s(item, "function")?.to_owned(),
+            key_digest: get_s(item, "key_digest")?.to_owned(),
+            fingerprint: Fingerprint::from_hex(get_s(item, "fingerprint")?.to_owned()),
+            pool_id: get_id(item, "pool_id")?,
+            version: get_n(item, "version")?,
+            data: get_s(item, "data")?.to_owned(),
+            created_at: get_time(item, "created_at")?,
+            expires_at: get_n(item, TTL_ATTRIBUTE)?,
         })
     })
 }

@@ -13,6 +13,7 @@ mod admin;
 mod client;
 mod errors;
 mod expr;
+mod idempotent;
 mod items;
 mod store;
 #[cfg(test)]
@@ -26,7 +27,7 @@ use aws_sdk_dynamodb::Client;
 pub use client::{
     config_loader, ATTEMPT_TIMEOUT, CONNECT_TIMEOUT, MAX_ATTEMPTS, OPERATION_TIMEOUT,
 };
-pub use items::keys;
+pub use items::{keys, TTL_ATTRIBUTE};
 
 #[derive(Clone, Debug)]
 pub struct DynamoStore {

@@ -16,19 +16,21 @@ use aws_sdk_dynamodb::types::{
 use super::errors::{
     classify, condition_failure, internal, Cancellation, SlugChange, TxAction, TxFailure,
 };
-use super::expr::{self, owner_condition, put_if_absent, Expr, IF_CLAIM_OURS};
+use super::expr::{self, owner_condition, put_if_absent, Expr, IF_CLAIM_OURS_OR_MISSING};
 use super::items::{
-    api_key_from_item, claim_item, contact_pool_from_item, guardrail_from_item, keys, s, Item,
+    api_key_from_item, claim_item, contact_pool_from_item, get_s, guardrail_from_item, keys, s,
+    Item,
 };
 use super::{admin, DynamoStore};
 use crate::clock::Timestamp;
 use crate::domain::api_key::{ApiKeyRecord, KeyHash};
 use crate::domain::contact_pool::{ContactPool, ContactPoolPatch};
 use crate::domain::guardrail_pool::{GuardrailName, GuardrailPool, GuardrailPoolPatch, Slug};
+use crate::domain::idempotency::{Idempotency, IdempotencyRecord, Written};
 use crate::domain::ids::{OrgId, PoolId};
 use crate::store::{
-    ApiKeys, ContactPools, GuardrailPools, Precondition, StoreAdmin, StoreError, StoreSnapshot,
-    MAX_SLUG_CHANGE_ATTEMPTS,
+    ApiKeys, ContactPools, GuardrailPools, IdempotencyRecords, Precondition, StoreAdmin,
+    StoreError, StoreSnapshot, MAX_SLUG_CHANGE_ATTEMPTS,
 };
 
 impl DynamoStore {
@@ -46,18 +48,22 @@ impl DynamoStore {
         Ok(out.item)
     }
 
-    /// Reads an item of the caller's organization; any other is as missing.
+    /// Reads an item of the caller's organization; any other is as missing. The organization is
+    /// compared before anything else is decoded, so another organization's item answers
+    /// `NotFound` even when the rest of it cannot be read.
     async fn get_owned<T>(
         &self,
         pk: String,
         org_id: OrgId,
         decode: impl Fn(&Item) -> Result<T, StoreError>,
-        org_of: impl Fn(&T) -> OrgId,
     ) -> Result<T, StoreError> {
-        match self.get(pk).await?.map(|i| decode(&i)).transpose()? {
-            Some(v) if org_of(&v) == org_id => Ok(v),
-            _ => Err(StoreError::NotFound),
+        let Some(item) = self.get(pk).await? else {
+            return Err(StoreError::NotFound);
+        };
+        if !is_owned_by(&item, org_id) {
+            return Err(StoreError::NotFound);
         }
+        decode(&item)
     }
 
     async fn owned_guardrail(
@@ -65,10 +71,8 @@ impl DynamoStore {
         org_id: OrgId,
         id: PoolId,
     ) -> Result<GuardrailPool, StoreError> {
-        self.get_owned(keys::guardrail_pool(id), org_id, guardrail_from_item, |p| {
-            p.org_id
-        })
-        .await
+        self.get_owned(keys::guardrail_pool(id), org_id, guardrail_from_item)
+            .await
     }
 
     /// One conditional `UpdateItem` on a pool; a failed condition is told apart (missing or
@@ -194,7 +198,8 @@ pub(super) fn slug_change_actions(
             SlugChange::OldClaim => Delete::builder()
                 .table_name(table)
                 .key("pk", s(keys::slug_claim(pool.org_id, &pool.slug)))
-                .condition_expression(IF_CLAIM_OURS)
+                .condition_expression(IF_CLAIM_OURS_OR_MISSING)
+                .expression_attribute_names("#pk", "pk")
                 .expression_attribute_names("#pool_id", "pool_id")
                 .expression_attribute_values(":pool_id", s(pool.id.to_string()))
                 .build()
@@ -204,9 +209,17 @@ pub(super) fn slug_change_actions(
         .collect()
 }
 
+/// Whether an item's `org_id` is `org_id`; an item without a readable one belongs to no one.
+pub(super) fn is_owned_by(item: &Item, org_id: OrgId) -> bool {
+    get_s(item, "org_id")
+        .ok()
+        .and_then(OrgId::parse)
+        .is_some_and(|o| o == org_id)
+}
+
 /// Jittered exponential pause before another attempt: 10 ms, 20 ms, … capped at 160 ms, plus up
 /// to as much again at random, so contenders spread out (at most about 2 s over all attempts).
-async fn backoff(attempt: u32) {
+pub(super) async fn backoff(attempt: u32) {
     let base = 10u64 << attempt.saturating_sub(1).min(4);
     let jitter = (uuid::Uuid::new_v4().as_u128() % u128::from(base)) as u64;
     tokio::time::sleep(Duration::from_millis(base + jitter)).await;
@@ -214,22 +227,33 @@ async fn backoff(attempt: u32) {
 
 #[async_trait]
 impl ApiKeys for DynamoStore {
+    /// A record that cannot be read refuses its key like an unknown one (401), and says so in
+    /// the log (what is wrong with it, never the key or its hash): failing every request of
+    /// that key with a 500 would tell its holder more, and help no one.
     async fn find_api_key(&self, hash: &KeyHash) -> Result<Option<ApiKeyRecord>, StoreError> {
-        let item = self.get(keys::api_key(hash.expose())).await?;
-        item.map(|i| api_key_from_item(&i)).transpose()
+        let Some(item) = self.get(keys::api_key(hash.expose())).await? else {
+            return Ok(None);
+        };
+        match api_key_from_item(&item) {
+            Ok(record) => Ok(Some(record)),
+            Err(e) => {
+                let key_id = get_s(&item, "key_id").unwrap_or("<none>");
+                tracing::warn!(
+                    key_id,
+                    error = %crate::error::error_chain(&e),
+                    "an API key record could not be read; its key is refused"
+                );
+                Ok(None)
+            }
+        }
     }
 }
 
 #[async_trait]
 impl ContactPools for DynamoStore {
     async fn get_contact_pool(&self, org_id: OrgId, id: PoolId) -> Result<ContactPool, StoreError> {
-        self.get_owned(
-            keys::contact_pool(id),
-            org_id,
-            contact_pool_from_item,
-            |p| p.org_id,
-        )
-        .await
+        self.get_owned(keys::contact_pool(id), org_id, contact_pool_from_item)
+            .await
     }
 
     async fn update_contact_pool(
@@ -245,6 +269,19 @@ impl ContactPools for DynamoStore {
             .conditional_update(keys::contact_pool(id), org_id, pre, e)
             .await?;
         contact_pool_from_item(&item)
+    }
+
+    async fn update_contact_pool_recorded(
+        &self,
+        org_id: OrgId,
+        id: PoolId,
+        patch: &ContactPoolPatch,
+        pre: &Precondition,
+        now: Timestamp,
+        idempotency: &Idempotency,
+    ) -> Result<Written<ContactPool>, StoreError> {
+        DynamoStore::update_contact_pool_recorded(self, org_id, id, patch, pre, now, idempotency)
+            .await
     }
 }
 
@@ -310,19 +347,50 @@ impl GuardrailPools for DynamoStore {
                     updated.version += 1;
                     return Ok(updated);
                 }
-                // The pool moved (or went): read again; the read decides 404 / 412 / retry.
-                Err(TxFailure::Cancelled(c))
-                    if c.failed(SlugChange::Pool) || c.failed(SlugChange::OldClaim) => {}
-                Err(TxFailure::Cancelled(c)) if c.failed(SlugChange::NewClaim) => {
-                    return Err(StoreError::SlugTaken)
+                Err(TxFailure::Cancelled(c)) => {
+                    // Throttled (503) or refused (500): not contention, so no other attempt.
+                    if let Some(e) = c.store_error() {
+                        return Err(e);
+                    }
+                    if c.failed(SlugChange::NewClaim)
+                        && !c.failed(SlugChange::Pool)
+                        && !c.failed(SlugChange::OldClaim)
+                    {
+                        return Err(StoreError::SlugTaken);
+                    }
+                    // The pool moved (or went), or another transaction held an item: read
+                    // again and try again; the read decides 404 / 412 / retry.
                 }
-                // Another transaction held an item, or a throttled action: try again.
-                Err(TxFailure::Cancelled(_)) | Err(TxFailure::Store(StoreError::Conflict)) => {}
+                Err(TxFailure::Store(StoreError::Conflict)) => {}
                 Err(TxFailure::Store(e)) => return Err(e),
             }
             backoff(attempt).await;
         }
         Err(StoreError::Conflict)
+    }
+
+    async fn update_guardrail_pool_recorded(
+        &self,
+        org_id: OrgId,
+        id: PoolId,
+        patch: &GuardrailPoolPatch,
+        pre: &Precondition,
+        now: Timestamp,
+        idempotency: &Idempotency,
+    ) -> Result<Written<GuardrailPool>, StoreError> {
+        DynamoStore::update_guardrail_pool_recorded(self, org_id, id, patch, pre, now, idempotency)
+            .await
+    }
+}
+
+#[async_trait]
+impl IdempotencyRecords for DynamoStore {
+    async fn find_idempotency_record(
+        &self,
+        idempotency: &Idempotency,
+        now: Timestamp,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        self.record_of(idempotency, now).await
     }
 }
 
@@ -351,5 +419,17 @@ impl StoreAdmin for DynamoStore {
 
     async fn snapshot(&self) -> Result<StoreSnapshot, StoreError> {
         admin::snapshot(self).await
+    }
+
+    #[cfg(feature = "test-support")]
+    async fn remove_claim_unchecked(&self, org_id: OrgId, slug: &Slug) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(keys::slug_claim(org_id, slug)))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(super::errors::classify)
     }
 }

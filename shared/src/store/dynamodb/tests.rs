@@ -516,10 +516,13 @@ fn a_slug_change_updates_the_pool_puts_the_new_claim_and_deletes_the_old() {
             AttributeValue::S(format!("SLUG#{}#old-slug", org()))
         )])
     );
-    assert_eq!(delete.condition_expression(), Some("#pool_id = :pool_id"));
+    assert_eq!(
+        delete.condition_expression(),
+        Some("attribute_not_exists(#pk) OR #pool_id = :pool_id")
+    );
     assert_eq!(
         delete.expression_attribute_names(),
-        Some(&names(&[("#pool_id", "pool_id")]))
+        Some(&names(&[("#pk", "pk"), ("#pool_id", "pool_id")]))
     );
     assert_eq!(
         delete.expression_attribute_values(),
@@ -660,4 +663,48 @@ fn an_action_without_a_reason_did_not_fail() {
         Cancellation::default().reason(SlugChange::Pool),
         &Reason::None
     );
+}
+
+#[test]
+fn throttling_in_a_cancellation_is_unavailable_and_a_validation_error_internal() {
+    let c = |codes: &[&str]| {
+        let reasons: Vec<CancellationReason> = codes
+            .iter()
+            .map(|code| CancellationReason::builder().code(*code).build())
+            .collect();
+        Cancellation::from_reasons(&reasons)
+    };
+    for throttled in [
+        ["None", "ThrottlingError", "None"],
+        ["ProvisionedThroughputExceeded", "None", "None"],
+        ["ConditionalCheckFailed", "None", "ThrottlingError"],
+    ] {
+        assert!(
+            matches!(
+                c(&throttled).store_error(),
+                Some(StoreError::Unavailable(_))
+            ),
+            "{throttled:?}"
+        );
+    }
+    for refused in [
+        ["None", "ValidationError", "None"],
+        ["ItemCollectionSizeLimitExceeded", "None", "None"],
+    ] {
+        assert!(
+            matches!(c(&refused).store_error(), Some(StoreError::Internal(_))),
+            "{refused:?}"
+        );
+    }
+    for about_the_items in [
+        ["None", "TransactionConflict", "None"],
+        ["ConditionalCheckFailed", "None", "None"],
+        ["None", "ConditionalCheckFailed", "None"],
+        ["None", "None", "None"],
+    ] {
+        assert!(
+            c(&about_the_items).store_error().is_none(),
+            "{about_the_items:?}"
+        );
+    }
 }
