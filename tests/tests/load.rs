@@ -21,6 +21,7 @@ use pool_tests::{processes, seed};
 use serde_json::{json, Value};
 use shared::auth::{SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
 use shared::auth_cache::AuthCache;
+use shared::domain::idempotency::IdempotencyKey;
 use shared::domain::ids::{OrgId, PoolId};
 use shared::pipeline::Services;
 use shared::store::dynamodb::DynamoStore;
@@ -47,9 +48,55 @@ struct Planned {
     headers: Vec<(&'static str, String)>,
     body: Vec<u8>,
     allowed: &'static [u16],
+    /// The request's `Idempotency-Key`, if it sends one.
+    key: Option<String>,
+}
+
+/// Requests with an `Idempotency-Key`: every 24th contact update and guardrail rename, each key
+/// sent twice (by requests 24 apart, often at once) with the same body.
+fn keyed(f: &Fixture, i: usize) -> Option<Planned> {
+    if (i / 12).is_multiple_of(2) {
+        return None;
+    }
+    let j = i / 48;
+    let json_ct = ("content-type", "application/json".to_string());
+    let auth = ("authorization", format!("Bearer {}", f.key));
+    let (kind, url, method, body) = match i % 12 {
+        0 => (
+            "contact: keyed update",
+            format!("{}/api/v1/pools/{}", f.base, f.contact[j % f.contact.len()]),
+            "PUT",
+            json!({"name": format!("Keyed {j}"), "max_retries": j % 1000}),
+        ),
+        5 => (
+            "guardrail: keyed rename",
+            format!(
+                "{}/v1/guardrails/pools/{}",
+                f.base,
+                f.guardrail[j % f.guardrail.len()]
+            ),
+            "PATCH",
+            json!({"name": format!("Keyed G {j}")}),
+        ),
+        _ => return None,
+    };
+    let key = format!("load-{}-{j}", i % 12);
+    Some(Planned {
+        kind,
+        url,
+        method,
+        headers: vec![auth, json_ct, ("idempotency-key", key.clone())],
+        body: body.to_string().into_bytes(),
+        // Persistent contention (409) writes and records nothing; the retry then applies.
+        allowed: &[200, 409],
+        key: Some(key),
+    })
 }
 
 fn request(f: &Fixture, i: usize) -> Planned {
+    if let Some(p) = keyed(f, i) {
+        return p;
+    }
     let c = f.contact[i % f.contact.len()];
     let g = f.guardrail[i % f.guardrail.len()];
     let cu = format!("{}/api/v1/pools/{c}", f.base);
@@ -183,6 +230,7 @@ fn plan(
         headers,
         body,
         allowed,
+        key: None,
     }
 }
 
@@ -247,16 +295,20 @@ async fn load_with_invariants() {
     let next = Arc::new(AtomicUsize::new(0));
     let counts: Arc<Mutex<BTreeMap<String, BTreeMap<u16, usize>>>> = Arc::default();
     let violations: Arc<Mutex<Vec<String>>> = Arc::default();
+    // Per Idempotency-Key: (status, ETag, replayed) of each request that sent it.
+    type KeyedReplies = BTreeMap<String, Vec<(u16, Option<String>, bool)>>;
+    let keyed_replies: Arc<Mutex<KeyedReplies>> = Arc::default();
     let deadline = Instant::now() + Duration::from_secs(600);
     let started = Instant::now();
     let workers: Vec<_> = (0..CLIENTS)
         .map(|_| {
-            let (f, client, next, counts, violations) = (
+            let (f, client, next, counts, violations, keyed_replies) = (
                 fixture.clone(),
                 client.clone(),
                 next.clone(),
                 counts.clone(),
                 violations.clone(),
+                keyed_replies.clone(),
             );
             tokio::spawn(async move {
                 loop {
@@ -271,6 +323,7 @@ async fn load_with_invariants() {
                         headers,
                         body,
                         allowed,
+                        key,
                     } = request(&f, i);
                     let mut req = Request::builder().method(method).uri(&url);
                     for (k, v) in &headers {
@@ -280,6 +333,24 @@ async fn load_with_invariants() {
                     let (status, body) = match client.request(req).await {
                         Ok(resp) => {
                             let status = resp.status().as_u16();
+                            if let Some(key) = &key {
+                                let header = |n: &str| {
+                                    resp.headers()
+                                        .get(n)
+                                        .and_then(|v| v.to_str().ok())
+                                        .map(str::to_owned)
+                                };
+                                keyed_replies
+                                    .lock()
+                                    .unwrap()
+                                    .entry(key.clone())
+                                    .or_default()
+                                    .push((
+                                        status,
+                                        header("etag"),
+                                        header("idempotent-replayed").is_some(),
+                                    ));
+                            }
                             let bytes = resp
                                 .into_body()
                                 .collect()
@@ -352,6 +423,36 @@ async fn load_with_invariants() {
     assert!(check.status.success(), "poolctl check: {check:?}");
     assert_eq!(check.json()["problems"], json!([]));
     assert!(poolctl::problems(&snapshot).is_empty());
+    // Every Idempotency-Key maps to exactly one applied version: its 200s all carry one ETag,
+    // at most one of them is not a replay, and the table holds one record of that version.
+    let keyed_replies = keyed_replies.lock().unwrap().clone();
+    assert!(!keyed_replies.is_empty(), "the mix sent keys");
+    let mut repeats = 0;
+    for (key, replies) in &keyed_replies {
+        let ok: Vec<_> = replies.iter().filter(|(s, _, _)| *s == 200).collect();
+        let digest = IdempotencyKey::parse(key).unwrap().digest();
+        let records: Vec<_> = snapshot
+            .idempotency_records
+            .iter()
+            .filter(|r| r.key_digest == digest)
+            .collect();
+        if ok.is_empty() {
+            assert!(records.is_empty(), "{key}: no 200, yet {records:?}");
+            continue;
+        }
+        assert_eq!(
+            ok.iter().filter(|(_, _, replayed)| !replayed).count(),
+            1,
+            "{key}: {replies:?}"
+        );
+        let etags: std::collections::BTreeSet<_> = ok.iter().map(|(_, e, _)| e.clone()).collect();
+        assert_eq!(etags.len(), 1, "{key}: {replies:?}");
+        assert_eq!(records.len(), 1, "{key}: {records:?}");
+        let etag = format!("\"{}\"", records[0].version);
+        assert_eq!(etags.into_iter().next().flatten(), Some(etag), "{key}");
+        repeats += usize::from(ok.len() > 1);
+    }
+    assert!(repeats > 0, "some keys were sent again and replayed");
     // The contended slugs each ended with exactly one holder, and they were contended.
     for slug in CONTENDED_SLUGS {
         let holders = snapshot

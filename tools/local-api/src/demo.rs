@@ -177,6 +177,7 @@ pub struct Example {
     pub path: String,
     pub key: Option<&'static str>,
     pub if_match: Option<&'static str>,
+    pub idempotency_key: Option<&'static str>,
     pub body: Option<&'static str>,
 }
 
@@ -189,6 +190,9 @@ impl Example {
         }
         if let Some(v) = self.if_match {
             let _ = write!(c, " -H 'If-Match: \"{v}\"'");
+        }
+        if let Some(k) = self.idempotency_key {
+            let _ = write!(c, " -H 'Idempotency-Key: {k}'");
         }
         if let Some(b) = self.body {
             let _ = write!(c, " -H 'Content-Type: application/json' -d '{b}'");
@@ -207,6 +211,7 @@ pub fn examples() -> Vec<Example> {
         path,
         key: key.map(|k| k.key),
         if_match: None,
+        idempotency_key: None,
         body,
     };
     vec![
@@ -277,6 +282,17 @@ pub fn examples() -> Vec<Example> {
                 contact(NIGHT_SHIFT),
                 Some(KEY_POOLS_WRITE),
                 Some(r#"{"is_active": false}"#),
+            )
+        },
+        Example {
+            idempotency_key: Some("demo-retry-1"),
+            ..ex(
+                200,
+                "a retry with the same Idempotency-Key replays the first answer (Idempotent-Replayed: true)",
+                "PUT",
+                contact(NIGHT_SHIFT),
+                Some(KEY_POOLS_WRITE),
+                Some(r#"{"max_retries": 7}"#),
             )
         },
         ex(
