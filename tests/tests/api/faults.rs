@@ -2,7 +2,8 @@
 //! Local), with the deployed client settings (`config_loader`, `https_client`): throttling,
 //! 500s, timeouts, dropped and refused connections, cancelled transactions. Each gets the
 //! contract's status in the dialect's envelope, and nothing is half-written (read back
-//! directly).
+//! directly). A write whose answer is lost after DynamoDB applied it (the SDK retries it) is
+//! applied once: 200, the version up by exactly one.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,6 +16,8 @@ use pool_tests::faults::{Action, FaultProxy, Rule};
 use pool_tests::{assert_a_error, assert_m_error, dynamo, seed, Reply};
 use serde_json::json;
 use shared::auth::{SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
+use shared::domain::contact_pool::{ContactPool, MaxRetries, PoolName};
+use shared::domain::guardrail_pool::{GuardrailName, GuardrailPool, Slug};
 use shared::domain::ids::{OrgId, PoolId};
 use shared::pipeline::Services;
 use shared::store::dynamodb::{config_loader, DynamoStore};
@@ -72,9 +75,22 @@ impl Env {
     }
 
     async fn send(&self, f: Function, id: PoolId, body: serde_json::Value) -> Reply {
-        let call = Call::to(f.route(), &id.to_string())
+        self.send_if_match(f, id, body, None).await
+    }
+
+    async fn send_if_match(
+        &self,
+        f: Function,
+        id: PoolId,
+        body: serde_json::Value,
+        if_match: Option<u64>,
+    ) -> Reply {
+        let mut call = Call::to(f.route(), &id.to_string())
             .bearer(&self.key)
             .json(&body);
+        if let Some(v) = if_match {
+            call = call.header("If-Match", &format!("\"{v}\""));
+        }
         Reply::from_response(f.handle(call.request(Gateway::HttpV2), &self.svc).await)
     }
 }
@@ -282,4 +298,110 @@ async fn an_unexpected_error_is_500_without_detail() {
         e.direct.get_contact_pool(e.org, pool.id).await.unwrap(),
         pool
     );
+}
+
+// ---- answers lost after the write was applied ----------------------------------------------
+
+/// The ways an applied write's answer is lost: the connection dropped, or no answer before the
+/// SDK's attempt timeout. Either way the SDK sends the same request again.
+const LOST_ANSWERS: [Action; 2] = [Action::ForwardThenDrop, Action::ForwardThenHang];
+
+/// A contact update whose first `UpdateItem` answer is lost: 200, applied once.
+async fn contact_update_with_a_lost_answer(if_match: bool) {
+    for lost in LOST_ANSWERS {
+        let e = env().await;
+        let before = seed::stored_contact_pool(&e.direct, e.org).await;
+        e.fail("UpdateItem", 1, lost.clone());
+        let r = e
+            .send_if_match(
+                Function::UpdateContactPool,
+                before.id,
+                json!({"name": "Applied once", "max_retries": 5}),
+                if_match.then_some(before.version),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{lost:?}: {r:?}");
+        let after = e.direct.get_contact_pool(e.org, before.id).await.unwrap();
+        assert_eq!(after.version, before.version + 1, "{lost:?}");
+        assert_eq!(r.version(), after.version, "{lost:?}");
+        assert_eq!(r.body["data"]["name"], "Applied once", "{lost:?}");
+        assert_eq!(
+            after,
+            ContactPool {
+                name: PoolName::parse("Applied once").unwrap(),
+                max_retries: MaxRetries::new(5).unwrap(),
+                updated_at: after.updated_at,
+                version: before.version + 1,
+                ..before
+            },
+            "{lost:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_contact_update_whose_answer_was_lost_is_applied_once() {
+    pool_tests::require_dynamodb!();
+    contact_update_with_a_lost_answer(false).await;
+}
+
+#[tokio::test]
+async fn a_contact_update_with_if_match_whose_answer_was_lost_is_applied_once() {
+    pool_tests::require_dynamodb!();
+    contact_update_with_a_lost_answer(true).await;
+}
+
+#[tokio::test]
+async fn a_guardrail_rename_whose_answer_was_lost_is_applied_once() {
+    pool_tests::require_dynamodb!();
+    for lost in LOST_ANSWERS {
+        let e = env().await;
+        let before = seed::stored_guardrail_pool(&e.direct, e.org, &seed::fresh_slug("r")).await;
+        e.fail("UpdateItem", 1, lost.clone());
+        let r = e.patch(before.id, json!({"name": "Renamed once"})).await;
+        assert_eq!(r.status, 200, "{lost:?}: {r:?}");
+        let after = e.direct.get_guardrail_pool(e.org, before.id).await.unwrap();
+        assert_eq!(r.version(), before.version + 1, "{lost:?}");
+        assert_eq!(
+            after,
+            GuardrailPool {
+                name: GuardrailName::parse("Renamed once").unwrap(),
+                updated_at: after.updated_at,
+                version: before.version + 1,
+                ..before.clone()
+            },
+            "{lost:?}"
+        );
+        assert_eq!(
+            claims_of(&e.direct, e.org).await,
+            vec![(before.slug.to_string(), before.id)]
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_guardrail_slug_change_whose_answer_was_lost_is_applied_once() {
+    pool_tests::require_dynamodb!();
+    for lost in LOST_ANSWERS {
+        let e = env().await;
+        let before = seed::stored_guardrail_pool(&e.direct, e.org, &seed::fresh_slug("s")).await;
+        e.fail("TransactWriteItems", 1, lost.clone());
+        let slug = seed::fresh_slug("moved");
+        let r = e.patch(before.id, json!({"slug": slug})).await;
+        assert_eq!(r.status, 200, "{lost:?}: {r:?}");
+        let after = e.direct.get_guardrail_pool(e.org, before.id).await.unwrap();
+        assert_eq!(r.version(), before.version + 1, "{lost:?}");
+        assert_eq!(
+            after,
+            GuardrailPool {
+                slug: Slug::parse(&slug).unwrap(),
+                updated_at: after.updated_at,
+                version: before.version + 1,
+                ..before.clone()
+            },
+            "{lost:?}"
+        );
+        assert_eq!(claims_of(&e.direct, e.org).await, vec![(slug, before.id)]);
+        assert!(problems_of(&e.direct, e.org).await.is_empty(), "{lost:?}");
+    }
 }
