@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use aws_config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use endpoints::Function;
 use pool_tests::contract::{claims_of, problems_of};
@@ -16,13 +17,14 @@ use pool_tests::faults::{Action, FaultProxy, Rule};
 use pool_tests::{assert_a_error, assert_m_error, dynamo, seed, Reply};
 use serde_json::json;
 use shared::auth::{SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
-use shared::domain::contact_pool::{ContactPool, MaxRetries, PoolName};
+use shared::clock::{Clock, SystemClock};
+use shared::domain::contact_pool::{ContactPool, ContactPoolPatch, MaxRetries, PoolName};
 use shared::domain::guardrail_pool::{GuardrailName, GuardrailPool, Slug};
 use shared::domain::ids::{OrgId, PoolId};
 use shared::pipeline::Services;
-use shared::store::dynamodb::{config_loader, DynamoStore};
+use shared::store::dynamodb::{config_loader, DynamoStore, MAX_ATTEMPTS};
 use shared::store::https::{https_client, TrustRoots};
-use shared::store::{ContactPools, GuardrailPools};
+use shared::store::{ContactPools, GuardrailPools, Precondition};
 
 const ALWAYS: usize = usize::MAX;
 
@@ -35,8 +37,12 @@ struct Env {
 }
 
 async fn store_at(endpoint: &str) -> DynamoStore {
+    store_with(config_loader(), endpoint).await
+}
+
+async fn store_with(loader: aws_config::ConfigLoader, endpoint: &str) -> DynamoStore {
     // The deployed HTTPS client too (shared/src/store/https.rs), not the SDK's default one.
-    let config = config_loader()
+    let config = loader
         .http_client(https_client(TrustRoots::Amazon))
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
@@ -47,9 +53,23 @@ async fn store_at(endpoint: &str) -> DynamoStore {
 }
 
 async fn env() -> Env {
+    env_with(config_loader()).await
+}
+
+/// [`env`] with the SDK's retry backoff pinned short. After a timed-out 2 s attempt the deployed
+/// backoff (up to 1 s at random) leaves the retry anywhere from all to none of the 3 s
+/// operation's last second; the lost-answer tests assert what the retry does, not that chance.
+async fn env_with_a_short_backoff() -> Env {
+    let retry = RetryConfig::standard()
+        .with_max_attempts(MAX_ATTEMPTS)
+        .with_initial_backoff(Duration::from_millis(20));
+    env_with(config_loader().retry_config(retry)).await
+}
+
+async fn env_with(loader: aws_config::ConfigLoader) -> Env {
     let direct = dynamo::store().await;
     let proxy = FaultProxy::start(dynamo::endpoint()).await;
-    let via_proxy = store_at(&proxy.url).await;
+    let via_proxy = store_with(loader, &proxy.url).await;
     let org = OrgId::new_v4();
     let key = seed::key(&direct, org, &[SCOPE_POOLS_WRITE, SCOPE_ORG_ADMIN_WRITE]).await;
     Env {
@@ -309,7 +329,7 @@ const LOST_ANSWERS: [Action; 2] = [Action::ForwardThenDrop, Action::ForwardThenH
 /// A contact update whose first `UpdateItem` answer is lost: 200, applied once.
 async fn contact_update_with_a_lost_answer(if_match: bool) {
     for lost in LOST_ANSWERS {
-        let e = env().await;
+        let e = env_with_a_short_backoff().await;
         let before = seed::stored_contact_pool(&e.direct, e.org).await;
         e.fail("UpdateItem", 1, lost.clone());
         let r = e
@@ -355,7 +375,7 @@ async fn a_contact_update_with_if_match_whose_answer_was_lost_is_applied_once() 
 async fn a_guardrail_rename_whose_answer_was_lost_is_applied_once() {
     pool_tests::require_dynamodb!();
     for lost in LOST_ANSWERS {
-        let e = env().await;
+        let e = env_with_a_short_backoff().await;
         let before = seed::stored_guardrail_pool(&e.direct, e.org, &seed::fresh_slug("r")).await;
         e.fail("UpdateItem", 1, lost.clone());
         let r = e.patch(before.id, json!({"name": "Renamed once"})).await;
@@ -383,7 +403,7 @@ async fn a_guardrail_rename_whose_answer_was_lost_is_applied_once() {
 async fn a_guardrail_slug_change_whose_answer_was_lost_is_applied_once() {
     pool_tests::require_dynamodb!();
     for lost in LOST_ANSWERS {
-        let e = env().await;
+        let e = env_with_a_short_backoff().await;
         let before = seed::stored_guardrail_pool(&e.direct, e.org, &seed::fresh_slug("s")).await;
         e.fail("TransactWriteItems", 1, lost.clone());
         let slug = seed::fresh_slug("moved");
@@ -404,4 +424,66 @@ async fn a_guardrail_slug_change_whose_answer_was_lost_is_applied_once() {
         assert_eq!(claims_of(&e.direct, e.org).await, vec![(slug, before.id)]);
         assert!(problems_of(&e.direct, e.org).await.is_empty(), "{lost:?}");
     }
+}
+
+#[tokio::test]
+async fn a_rename_with_the_same_slug_whose_answer_was_lost_is_applied_once() {
+    pool_tests::require_dynamodb!();
+    for lost in LOST_ANSWERS {
+        let e = env_with_a_short_backoff().await;
+        let before = seed::stored_guardrail_pool(&e.direct, e.org, &seed::fresh_slug("r")).await;
+        e.fail("UpdateItem", 1, lost.clone());
+        let body = json!({"name": "Renamed once", "slug": before.slug.as_str()});
+        let r = e.patch(before.id, body).await;
+        assert_eq!(r.status, 200, "{lost:?}: {r:?}");
+        let after = e.direct.get_guardrail_pool(e.org, before.id).await.unwrap();
+        assert_eq!(r.version(), before.version + 1, "{lost:?}");
+        assert_eq!(after.version, before.version + 1, "{lost:?}");
+        assert_eq!(after.name.as_str(), "Renamed once", "{lost:?}");
+        assert_eq!(
+            claims_of(&e.direct, e.org).await,
+            vec![(before.slug.to_string(), before.id)]
+        );
+    }
+}
+
+/// Another write lands between the lost answer and the SDK's retry: the retry finds its own
+/// write applied and answers the pool as it is, with both changes (DESIGN.md, "Applied at most
+/// once").
+#[tokio::test]
+async fn a_retried_update_after_another_write_answers_the_pool_as_it_is() {
+    pool_tests::require_dynamodb!();
+    let e = env_with_a_short_backoff().await;
+    let before = seed::stored_contact_pool(&e.direct, e.org).await;
+    e.fail("UpdateItem", 1, Action::ForwardThenHang);
+    let other = async {
+        // Well after the first attempt, well before its 2 s attempt timeout.
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let patch = ContactPoolPatch {
+            max_retries: Some(MaxRetries::new(7).unwrap()),
+            ..ContactPoolPatch::default()
+        };
+        e.direct
+            .update_contact_pool(
+                e.org,
+                before.id,
+                &patch,
+                &Precondition::Any,
+                SystemClock.now(),
+            )
+            .await
+            .unwrap()
+    };
+    let (r, other) = tokio::join!(e.put(before.id, json!({"name": "Mine"})), other);
+    assert_eq!(
+        other.version,
+        before.version + 2,
+        "the other write came second"
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.version(), before.version + 2);
+    assert_eq!(r.body["data"]["name"], "Mine");
+    assert_eq!(r.body["data"]["max_retries"], 7);
+    let after = e.direct.get_contact_pool(e.org, before.id).await.unwrap();
+    assert_eq!(after, other);
 }
