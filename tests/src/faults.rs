@@ -1,6 +1,7 @@
 //! A loopback proxy in front of DynamoDB Local that misbehaves on purpose: for chosen
 //! operations (by `X-Amz-Target`) it answers with a DynamoDB error, hangs, or drops the
-//! connection; everything else it forwards. The SDK under test talks to it over real HTTP.
+//! connection, before or after forwarding the request (an answer lost after DynamoDB applied
+//! it); everything else it forwards. The SDK under test talks to it over real HTTP.
 
 use std::sync::{Arc, Mutex};
 
@@ -28,6 +29,12 @@ pub enum Action {
     Hang,
     /// Drop the connection without an answer.
     Drop,
+    /// Forward the request, wait for DynamoDB's answer, then drop the connection without
+    /// answering: the write is applied, its answer lost.
+    ForwardThenDrop,
+    /// Forward the request, wait for DynamoDB's answer, then never answer: the write is
+    /// applied and the SDK's attempt timeout fires.
+    ForwardThenHang,
 }
 
 impl Action {
@@ -186,21 +193,37 @@ async fn handle(
             Err(io("hung"))
         }
         Some(Action::Drop) => Err(io("dropped on purpose")),
-        None => {
-            let (parts, body) = req.into_parts();
-            let bytes = body.collect().await.map_err(io)?.to_bytes();
-            let uri = format!("{upstream}{}", parts.uri.path());
-            let mut out = Request::builder().method(parts.method).uri(uri);
-            for (k, v) in &parts.headers {
-                out = out.header(k, v);
-            }
-            let req = out.body(Full::new(bytes)).map_err(io)?;
-            let resp = client.request(req).await.map_err(io)?;
-            let (parts, body) = resp.into_parts();
-            let bytes = body.collect().await.map_err(io)?.to_bytes();
-            Ok(Response::from_parts(parts, Full::new(bytes)))
+        Some(Action::ForwardThenDrop) => {
+            forward(req, client, upstream).await?;
+            Err(io("answer dropped on purpose"))
         }
+        Some(Action::ForwardThenHang) => {
+            forward(req, client, upstream).await?;
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+            Err(io("answer withheld"))
+        }
+        None => forward(req, client, upstream).await,
     }
+}
+
+/// Sends the request on to DynamoDB Local and returns its answer.
+async fn forward(
+    req: Request<Incoming>,
+    client: &Upstream,
+    upstream: &str,
+) -> Result<Response<Full<Bytes>>, std::io::Error> {
+    let (parts, body) = req.into_parts();
+    let bytes = body.collect().await.map_err(io)?.to_bytes();
+    let uri = format!("{upstream}{}", parts.uri.path());
+    let mut out = Request::builder().method(parts.method).uri(uri);
+    for (k, v) in &parts.headers {
+        out = out.header(k, v);
+    }
+    let req = out.body(Full::new(bytes)).map_err(io)?;
+    let resp = client.request(req).await.map_err(io)?;
+    let (parts, body) = resp.into_parts();
+    let bytes = body.collect().await.map_err(io)?.to_bytes();
+    Ok(Response::from_parts(parts, Full::new(bytes)))
 }
 
 fn io(e: impl std::fmt::Display) -> std::io::Error {

@@ -4,8 +4,9 @@
 use std::fmt::Debug;
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::types::CancellationReason;
+use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason};
 
+use super::expr::WRITE_TOKEN_BUCKETS;
 use super::items::{get_s, Item};
 use crate::domain::ids::OrgId;
 use crate::store::{Precondition, StoreError};
@@ -82,6 +83,31 @@ pub(super) fn condition_failure(
     } else {
         StoreError::Conflict
     }
+}
+
+/// A pool update's failed condition, read from the item as it is (`old`): if the item holds
+/// this write's `token`, an earlier attempt of this same request was applied and only its answer
+/// was lost, so the write succeeded and the item is its result (or, if others wrote since,
+/// within the token's lifetime, the item as it is now: `last_write` tells which). Otherwise the
+/// write was not applied and [`condition_failure`] tells why.
+pub(super) fn update_failure(
+    old: Option<&Item>,
+    token: &str,
+    org_id: OrgId,
+    pre: &Precondition,
+) -> Result<Item, StoreError> {
+    match old {
+        Some(item) if holds_token(item, token) => Ok(item.clone()),
+        _ => Err(condition_failure(old, org_id, pre)),
+    }
+}
+
+/// The item holds `token` in one of its write-token buckets.
+pub(super) fn holds_token(item: &Item, token: &str) -> bool {
+    WRITE_TOKEN_BUCKETS.iter().any(|b| match item.get(*b) {
+        Some(AttributeValue::Ss(tokens)) => tokens.iter().any(|t| t == token),
+        _ => false,
+    })
 }
 
 // ---- transactions ------------------------------------------------------------------------

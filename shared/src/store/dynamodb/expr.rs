@@ -31,6 +31,17 @@ pub(super) const IF_CLAIM_OURS_OR_MISSING: &str =
 /// A key's revocation; `:revoked` is the status.
 pub(super) const REVOKE: &str = "SET #status = :revoked";
 
+/// The pool attributes that keep recent write tokens, one string set per time window (DESIGN.md,
+/// "Applied at most once").
+pub(super) const WRITE_TOKEN_BUCKETS: [&str; 4] = ["wt0", "wt1", "wt2", "wt3"];
+
+/// A write-token window, in seconds. A token outlives its write by at least one window, and every
+/// write lands within one window of its request's time (the 8 s request budget). 11 s rather
+/// than 10 s so that the 44 s cycle of the buckets is no divisor of any calendar period (a job
+/// every hour or day does not keep landing in the same bucket, which would then never be
+/// removed).
+pub(super) const WRITE_TOKEN_WINDOW_SECS: i64 = 11;
+
 /// An `UpdateExpression` with its attribute names and values. Names are the fixed attribute
 /// names of this module; values are only ever placeholders.
 #[derive(Default)]
@@ -39,6 +50,7 @@ pub(super) struct Expr {
     pub(super) values: HashMap<String, AttributeValue>,
     sets: Vec<String>,
     removes: Vec<String>,
+    adds: Vec<String>,
 }
 
 impl Expr {
@@ -64,6 +76,12 @@ impl Expr {
         self.removes.push(n);
     }
 
+    fn add(&mut self, attr: &'static str, placeholder: &str, v: AttributeValue) {
+        let n = self.name(attr);
+        let val = self.value(placeholder.to_owned(), v);
+        self.adds.push(format!("{n} {val}"));
+    }
+
     pub(super) fn bump_version(&mut self) {
         let n = self.name("version");
         let one = self.value(":one".into(), AttributeValue::N("1".into()));
@@ -76,8 +94,41 @@ impl Expr {
             s.push_str(" REMOVE ");
             s.push_str(&self.removes.join(", "));
         }
+        if !self.adds.is_empty() {
+            s.push_str(" ADD ");
+            s.push_str(&self.adds.join(", "));
+        }
         s
     }
+}
+
+/// The write-token bucket of a request made at `now`: its window's number, modulo the buckets.
+pub(super) fn token_bucket(now: Timestamp) -> usize {
+    let window = now.unix().div_euclid(WRITE_TOKEN_WINDOW_SECS);
+    window.rem_euclid(WRITE_TOKEN_BUCKETS.len() as i64) as usize
+}
+
+/// Marks a pool update with its write `token` (DESIGN.md, "Applied at most once"): adds it to
+/// the bucket of `now`'s window and to `last_write`, and removes the bucket two windows away
+/// (the one neither this window nor either neighbour uses). Returns the condition that the token
+/// is in no bucket, i.e. that this write was not applied already.
+pub(super) fn write_token(e: &mut Expr, token: &str, now: Timestamp) -> String {
+    let bucket = token_bucket(now);
+    let n = WRITE_TOKEN_BUCKETS.len();
+    let t = e.value(":wt".into(), s(token));
+    let last = e.name("last_write");
+    e.sets.push(format!("{last} = {t}"));
+    e.remove(WRITE_TOKEN_BUCKETS[(bucket + n / 2) % n]);
+    e.add(
+        WRITE_TOKEN_BUCKETS[bucket],
+        ":wts",
+        AttributeValue::Ss(vec![token.to_owned()]),
+    );
+    WRITE_TOKEN_BUCKETS
+        .iter()
+        .map(|&b| format!("NOT contains({}, {t})", e.name(b)))
+        .collect::<Vec<_>>()
+        .join(" AND ")
 }
 
 /// `attribute_exists(pk) AND org_id = :org [AND version IN (...)]`.
@@ -101,6 +152,19 @@ pub(super) fn owner_condition(e: &mut Expr, org_id: OrgId, pre: &Precondition) -
         c.push_str(&format!(" AND {v} IN ({})", list.join(", ")));
     }
     c
+}
+
+/// The condition of a pool update `e` applied at most once, with its write token added to `e`
+/// ([`write_token`]): the [`owner_condition`], and the token in no bucket.
+pub(super) fn once_condition(
+    e: &mut Expr,
+    org_id: OrgId,
+    pre: &Precondition,
+    token: &str,
+    now: Timestamp,
+) -> String {
+    let not_applied = write_token(e, token, now);
+    format!("{} AND {not_applied}", owner_condition(e, org_id, pre))
 }
 
 /// A contact pool's patch as an update: the fields it names (a cleared description is

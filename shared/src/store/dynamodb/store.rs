@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::errors::{
-    classify, condition_failure, internal, Cancellation, SlugChange, TxAction, TxFailure,
+    classify, internal, update_failure, Cancellation, SlugChange, TxAction, TxFailure,
 };
 use super::expr::{self, owner_condition, put_if_absent, Expr, IF_CLAIM_OURS_OR_MISSING};
 use super::items::{
@@ -75,17 +75,21 @@ impl DynamoStore {
             .await
     }
 
-    /// One conditional `UpdateItem` on a pool; a failed condition is told apart (missing or
-    /// other organization → `NotFound`, else `PreconditionFailed`) from the old item that
-    /// DynamoDB returns with the failure.
+    /// One conditional `UpdateItem` on a pool, applied at most once: it carries a write token
+    /// of its own, made here, so the SDK's retries resend the same one (DESIGN.md, "Applied at
+    /// most once"). A failed condition is told apart from the old item that DynamoDB returns
+    /// with the failure: holding the token → this write, applied by an earlier attempt; missing
+    /// or other organization → `NotFound`; else `PreconditionFailed`.
     async fn conditional_update(
         &self,
         pk: String,
         org_id: OrgId,
         pre: &Precondition,
         mut e: Expr,
+        now: Timestamp,
     ) -> Result<Item, StoreError> {
-        let condition = owner_condition(&mut e, org_id, pre);
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        let condition = expr::once_condition(&mut e, org_id, pre, &token, now);
         self.count();
         let result = self
             .client
@@ -114,7 +118,13 @@ impl DynamoStore {
                     UpdateItemError::ConditionalCheckFailedException(c) => c.item(),
                     _ => None,
                 };
-                Err(condition_failure(old, org_id, pre))
+                let applied = update_failure(old, &token, org_id, pre);
+                if let Ok(item) = &applied {
+                    // Not an error: the SDK retried a write whose answer was lost.
+                    let latest = item.get("last_write") == Some(&AttributeValue::S(token));
+                    tracing::info!(latest, "update applied by an earlier attempt");
+                }
+                applied
             }
             Err(e) => Err(classify(e)),
         }
@@ -266,7 +276,7 @@ impl ContactPools for DynamoStore {
     ) -> Result<ContactPool, StoreError> {
         let e = expr::contact_pool_update(patch, now);
         let item = self
-            .conditional_update(keys::contact_pool(id), org_id, pre, e)
+            .conditional_update(keys::contact_pool(id), org_id, pre, e, now)
             .await?;
         contact_pool_from_item(&item)
     }
@@ -311,7 +321,7 @@ impl GuardrailPools for DynamoStore {
             };
             let e = expr::rename(name, now);
             let item = self
-                .conditional_update(keys::guardrail_pool(id), org_id, pre, e)
+                .conditional_update(keys::guardrail_pool(id), org_id, pre, e, now)
                 .await?;
             return guardrail_from_item(&item);
         };
@@ -325,7 +335,7 @@ impl GuardrailPools for DynamoStore {
                 let e = expr::rename(name, now);
                 let pinned = Precondition::Versions(vec![pool.version]);
                 match self
-                    .conditional_update(keys::guardrail_pool(id), org_id, &pinned, e)
+                    .conditional_update(keys::guardrail_pool(id), org_id, &pinned, e, now)
                     .await
                 {
                     Ok(item) => return guardrail_from_item(&item),

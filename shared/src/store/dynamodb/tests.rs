@@ -7,8 +7,14 @@ use std::collections::{BTreeSet, HashMap};
 use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, TransactWriteItem};
 
 use super::admin::{create_guardrail_actions, create_key_actions};
-use super::errors::{Cancellation, CreateGuardrail, CreateKey, Reason, SlugChange, TxAction};
-use super::expr::{self, owner_condition, Expr, MAX_IF_MATCH_VERSIONS};
+use super::errors::{
+    holds_token, update_failure, Cancellation, CreateGuardrail, CreateKey, Reason, SlugChange,
+    TxAction,
+};
+use super::expr::{
+    self, once_condition, owner_condition, token_bucket, write_token, Expr, MAX_IF_MATCH_VERSIONS,
+    WRITE_TOKEN_WINDOW_SECS,
+};
 use super::items::*;
 use super::store::slug_change_actions;
 use crate::clock::Timestamp;
@@ -427,6 +433,181 @@ fn more_than_a_hundred_versions_are_capped_at_dynamodbs_in_limit() {
     assert_eq!(e.values[":v99"], AttributeValue::N("99".into()));
     assert!(!e.values.contains_key(":v100"));
     assert_eq!(e.values.len(), 101);
+}
+
+// ---- write tokens (applied at most once) -------------------------------------------------
+
+const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+
+/// 2026-03-04T05:06:07Z is 3 s into window 161_145_524 (× 11 s), bucket 0.
+fn in_bucket_0() -> Timestamp {
+    at("2026-03-04T05:06:07Z")
+}
+
+#[test]
+fn the_bucket_is_the_window_number_modulo_four() {
+    let t = in_bucket_0().unix();
+    assert_eq!(t.div_euclid(WRITE_TOKEN_WINDOW_SECS), 161_145_524);
+    assert_eq!(t.rem_euclid(WRITE_TOKEN_WINDOW_SECS), 3);
+    assert_eq!(token_bucket(in_bucket_0()), 0);
+    let window_start = t - 3;
+    for (offset, bucket) in [(0, 0), (10, 0), (11, 1), (22, 2), (33, 3), (44, 0), (-1, 3)] {
+        let now = Timestamp::from_unix(window_start + offset).unwrap();
+        assert_eq!(token_bucket(now), bucket, "{offset}");
+    }
+    assert_eq!(token_bucket(Timestamp::from_unix(-1).unwrap()), 3);
+}
+
+#[test]
+fn a_full_contact_pool_update_carries_its_write_token() {
+    let patch = ContactPoolPatch {
+        name: Some(PoolName::parse("New").unwrap()),
+        description: Some(Some(Description::parse("desc").unwrap())),
+        pool_type: Some(PoolType::Fifo),
+        max_parallel_items: Some(MaxParallelItems::new(5).unwrap()),
+        max_retries: Some(MaxRetries::new(2).unwrap()),
+        is_active: Some(false),
+    };
+    let mut e = expr::contact_pool_update(&patch, in_bucket_0());
+    let condition = once_condition(
+        &mut e,
+        org(),
+        &Precondition::Versions(vec![9]),
+        TOKEN,
+        in_bucket_0(),
+    );
+    assert_eq!(
+        e.update_expression(),
+        "SET #name = :name, #description = :description, #type = :type, \
+         #max_parallel_items = :max_parallel_items, #max_retries = :max_retries, \
+         #is_active = :is_active, #updated_at = :updated_at, #version = #version + :one, \
+         #last_write = :wt REMOVE #wt2 ADD #wt0 :wts"
+    );
+    assert_eq!(
+        condition,
+        "attribute_exists(#pk) AND #org_id = :org_id AND #version IN (:v0) AND \
+         NOT contains(#wt0, :wt) AND NOT contains(#wt1, :wt) AND \
+         NOT contains(#wt2, :wt) AND NOT contains(#wt3, :wt)"
+    );
+    for b in ["wt0", "wt1", "wt2", "wt3", "last_write"] {
+        assert_eq!(e.names[&format!("#{b}")], b);
+    }
+    assert_eq!(e.values[":wt"], AttributeValue::S(TOKEN.into()));
+    assert_eq!(e.values[":wts"], AttributeValue::Ss(vec![TOKEN.into()]));
+    // The patch's 8, the token as a value and as a set, the organization and the version.
+    assert_eq!(e.values.len(), 8 + 2 + 2);
+}
+
+#[test]
+fn a_cleared_description_is_removed_with_the_oldest_bucket() {
+    let patch = ContactPoolPatch {
+        description: Some(None),
+        ..ContactPoolPatch::default()
+    };
+    let mut e = expr::contact_pool_update(&patch, in_bucket_0());
+    write_token(&mut e, TOKEN, in_bucket_0());
+    assert_eq!(
+        e.update_expression(),
+        "SET #updated_at = :updated_at, #version = #version + :one, #last_write = :wt \
+         REMOVE #description, #wt2 ADD #wt0 :wts"
+    );
+}
+
+#[test]
+fn each_bucket_removes_the_one_two_windows_away() {
+    let start = in_bucket_0().unix() - in_bucket_0().unix().rem_euclid(WRITE_TOKEN_WINDOW_SECS);
+    for (windows, add, remove) in [(0, 0, 2), (1, 1, 3), (2, 2, 0), (3, 3, 1)] {
+        let now = Timestamp::from_unix(start + windows * WRITE_TOKEN_WINDOW_SECS).unwrap();
+        let mut e = expr::rename(&gname("Renamed"), now);
+        write_token(&mut e, TOKEN, now);
+        assert_eq!(
+            e.update_expression(),
+            format!(
+                "SET #name = :name, #updated_at = :updated_at, #version = #version + :one, \
+                 #last_write = :wt REMOVE #wt{remove} ADD #wt{add} :wts"
+            )
+        );
+    }
+}
+
+fn with_tokens(mut item: Item, buckets: &[(&str, &[&str])]) -> Item {
+    for (b, tokens) in buckets {
+        item.insert(
+            b.to_string(),
+            AttributeValue::Ss(tokens.iter().map(|t| t.to_string()).collect()),
+        );
+    }
+    item
+}
+
+#[test]
+fn the_write_token_is_found_in_any_bucket() {
+    let pool = contact_pool_item(&contact_pool(None));
+    assert!(!holds_token(&pool, TOKEN));
+    for b in ["wt0", "wt1", "wt2", "wt3"] {
+        let item = with_tokens(pool.clone(), &[(b, &["other", TOKEN])]);
+        assert!(holds_token(&item, TOKEN), "{b}");
+        assert!(!holds_token(&item, "another"), "{b}");
+    }
+    // last_write alone is not a bucket.
+    let mut item = pool.clone();
+    item.insert("last_write".into(), AttributeValue::S(TOKEN.into()));
+    assert!(!holds_token(&item, TOKEN));
+}
+
+#[test]
+fn a_failed_condition_with_the_token_in_the_item_is_this_write_applied() {
+    let old = with_tokens(contact_pool_item(&contact_pool(None)), &[("wt2", &[TOKEN])]);
+    for pre in [Precondition::Any, Precondition::Versions(vec![8])] {
+        assert_eq!(update_failure(Some(&old), TOKEN, org(), &pre).unwrap(), old);
+    }
+}
+
+#[test]
+fn a_failed_condition_without_the_token_is_classified_as_before() {
+    let pool = contact_pool(None);
+    let old = with_tokens(contact_pool_item(&pool), &[("wt2", &["someone-else"])]);
+    let other_org = OrgId::parse("44444444-4444-4444-8444-444444444444").unwrap();
+    let cases = [
+        (None, org(), Precondition::Any, "NotFound"),
+        (Some(&old), other_org, Precondition::Any, "NotFound"),
+        (
+            Some(&old),
+            other_org,
+            Precondition::Versions(vec![9]),
+            "NotFound",
+        ),
+        (
+            Some(&old),
+            org(),
+            Precondition::Versions(vec![8]),
+            "PreconditionFailed",
+        ),
+        (Some(&old), org(), Precondition::Any, "Conflict"),
+    ];
+    for (item, org_id, pre, expected) in cases {
+        let got = match update_failure(item, TOKEN, org_id, &pre) {
+            Ok(_) => "Ok",
+            Err(StoreError::NotFound) => "NotFound",
+            Err(StoreError::PreconditionFailed) => "PreconditionFailed",
+            Err(StoreError::Conflict) => "Conflict",
+            Err(_) => "other",
+        };
+        assert_eq!(got, expected, "{org_id} {pre:?}");
+    }
+}
+
+#[test]
+fn pools_read_the_same_with_write_tokens() {
+    let tokens: &[(&str, &[&str])] = &[("wt0", &[TOKEN]), ("wt1", &["a", "b"])];
+    let pool = contact_pool(Some("d"));
+    let mut item = with_tokens(contact_pool_item(&pool), tokens);
+    item.insert("last_write".into(), AttributeValue::S(TOKEN.into()));
+    assert_eq!(contact_pool_from_item(&item).unwrap(), pool);
+    let pool = guardrail();
+    let mut item = with_tokens(guardrail_item(&pool), tokens);
+    item.insert("last_write".into(), AttributeValue::S(TOKEN.into()));
+    assert_eq!(guardrail_from_item(&item).unwrap(), pool);
 }
 
 // ---- transactions ------------------------------------------------------------------------
