@@ -44,7 +44,7 @@ pub(super) const WRITE_TOKEN_WINDOW_SECS: i64 = 11;
 
 /// An `UpdateExpression` with its attribute names and values. Names are the fixed attribute
 /// names of this module; values are only ever placeholders.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(super) struct Expr {
     pub(super) names: HashMap<String, String>,
     pub(super) values: HashMap<String, AttributeValue>,

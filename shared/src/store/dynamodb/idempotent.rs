@@ -118,7 +118,59 @@ fn after_cancellation<A: TxAction>(
     Ok(None)
 }
 
+/// How one attempt of a recorded change's transaction ended.
+enum Sent {
+    Applied,
+    /// Another request with the key won: its record.
+    Recorded(IdempotencyRecord),
+    /// Cancelled for the items themselves (a failed condition, another transaction): the caller
+    /// reads the reasons, then both items again.
+    Cancelled(Cancellation),
+}
+
 impl DynamoStore {
+    /// The actions of a recorded update (a contact-pool change, a rename), in
+    /// [`RecordedUpdate`] order: the pool's `Update` pinned to `version`, and the record.
+    fn recorded_update(
+        &self,
+        pk: String,
+        org_id: OrgId,
+        version: u64,
+        e: Expr,
+        record: &IdempotencyRecord,
+        now: Timestamp,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        RecordedUpdate::ORDER
+            .iter()
+            .map(|action| match action {
+                RecordedUpdate::Pool => {
+                    pinned_update(&self.table, pk.clone(), org_id, version, e.clone())
+                }
+                RecordedUpdate::Record => put_record(&self.table, record, now),
+            })
+            .collect()
+    }
+
+    /// Sends a recorded change's transaction, whose record's `Put` is `record`.
+    async fn send_recorded<A: TxAction>(
+        &self,
+        actions: Vec<TransactWriteItem>,
+        record: A,
+        now: Timestamp,
+    ) -> Result<Sent, StoreError> {
+        match self.transact(actions).await {
+            Ok(()) => Ok(Sent::Applied),
+            Err(TxFailure::Cancelled(c)) => Ok(match after_cancellation(&c, record, now)? {
+                Some(r) => Sent::Recorded(r),
+                None => Sent::Cancelled(c),
+            }),
+            Err(TxFailure::Store(StoreError::Conflict)) => {
+                Ok(Sent::Cancelled(Cancellation::default()))
+            }
+            Err(TxFailure::Store(e)) => Err(e),
+        }
+    }
+
     /// One consistent read of two items (`BatchGetItem`), by key; either may be absent.
     async fn read_two(
         &self,
@@ -206,28 +258,22 @@ impl DynamoStore {
             let record =
                 IdempotencyRecord::of_change(idempotency, id, next.version, &next.view(), now)
                     .map_err(internal)?;
-            let actions = RecordedUpdate::ORDER
-                .iter()
-                .map(|action| match action {
-                    RecordedUpdate::Pool => pinned_update(
-                        &self.table,
-                        keys::contact_pool(id),
-                        org_id,
-                        pool.version,
-                        expr::contact_pool_update(patch, now),
-                    ),
-                    RecordedUpdate::Record => put_record(&self.table, &record, now),
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            match self.transact(actions).await {
-                Ok(()) => return Ok(Written::Applied(next)),
-                Err(TxFailure::Cancelled(c)) => {
-                    if let Some(r) = after_cancellation(&c, RecordedUpdate::Record, now)? {
-                        return Ok(Written::Recorded(r));
-                    }
-                }
-                Err(TxFailure::Store(StoreError::Conflict)) => {}
-                Err(TxFailure::Store(e)) => return Err(e),
+            let actions = self.recorded_update(
+                keys::contact_pool(id),
+                org_id,
+                pool.version,
+                expr::contact_pool_update(patch, now),
+                &record,
+                now,
+            )?;
+            match self
+                .send_recorded(actions, RecordedUpdate::Record, now)
+                .await?
+            {
+                Sent::Applied => return Ok(Written::Applied(next)),
+                Sent::Recorded(r) => return Ok(Written::Recorded(r)),
+                // The pool moved, or another transaction held it: read both again.
+                Sent::Cancelled(_) => {}
             }
             backoff(attempt).await;
         }
@@ -272,61 +318,43 @@ impl DynamoStore {
             let record =
                 IdempotencyRecord::of_change(idempotency, id, next.version, &next.view(), now)
                     .map_err(internal)?;
-            let outcome = match new_slug {
+            let sent = match new_slug {
                 Some(slug) => {
                     let mut actions =
                         slug_change_actions(&self.table, &pool, slug, patch.name.as_ref(), now)?;
                     actions.push(put_record(&self.table, &record, now)?);
                     debug_assert_eq!(actions.len(), RecordedSlugChange::ORDER.len());
-                    match self.transact(actions).await {
-                        Ok(()) => return Ok(Written::Applied(next)),
-                        Err(TxFailure::Cancelled(c)) => {
-                            if let Some(r) =
-                                after_cancellation(&c, RecordedSlugChange::Record, now)?
-                            {
-                                return Ok(Written::Recorded(r));
-                            }
-                            if c.failed(RecordedSlugChange::NewClaim)
-                                && !c.failed(RecordedSlugChange::Pool)
-                                && !c.failed(RecordedSlugChange::OldClaim)
-                            {
-                                return Err(StoreError::SlugTaken);
-                            }
-                            Ok(())
+                    let sent = self
+                        .send_recorded(actions, RecordedSlugChange::Record, now)
+                        .await?;
+                    if let Sent::Cancelled(c) = &sent {
+                        if c.failed(RecordedSlugChange::NewClaim)
+                            && !c.failed(RecordedSlugChange::Pool)
+                            && !c.failed(RecordedSlugChange::OldClaim)
+                        {
+                            return Err(StoreError::SlugTaken);
                         }
-                        Err(e) => Err(e),
                     }
+                    sent
                 }
                 None => {
-                    let actions = RecordedUpdate::ORDER
-                        .iter()
-                        .map(|action| match action {
-                            RecordedUpdate::Pool => pinned_update(
-                                &self.table,
-                                keys::guardrail_pool(id),
-                                org_id,
-                                pool.version,
-                                expr::rename(&next.name, now),
-                            ),
-                            RecordedUpdate::Record => put_record(&self.table, &record, now),
-                        })
-                        .collect::<Result<Vec<_>, _>>()?;
-                    match self.transact(actions).await {
-                        Ok(()) => return Ok(Written::Applied(next)),
-                        Err(TxFailure::Cancelled(c)) => {
-                            if let Some(r) = after_cancellation(&c, RecordedUpdate::Record, now)? {
-                                return Ok(Written::Recorded(r));
-                            }
-                            Ok(())
-                        }
-                        Err(e) => Err(e),
-                    }
+                    let actions = self.recorded_update(
+                        keys::guardrail_pool(id),
+                        org_id,
+                        pool.version,
+                        expr::rename(&next.name, now),
+                        &record,
+                        now,
+                    )?;
+                    self.send_recorded(actions, RecordedUpdate::Record, now)
+                        .await?
                 }
             };
-            match outcome {
-                Ok(()) | Err(TxFailure::Store(StoreError::Conflict)) => {}
-                Err(TxFailure::Store(e)) => return Err(e),
-                Err(TxFailure::Cancelled(_)) => {}
+            match sent {
+                Sent::Applied => return Ok(Written::Applied(next)),
+                Sent::Recorded(r) => return Ok(Written::Recorded(r)),
+                // The pool moved, or another transaction held an item: read both again.
+                Sent::Cancelled(_) => {}
             }
             backoff(attempt).await;
         }
