@@ -20,12 +20,17 @@
 //!    `events/<name>/` (named `<status>-<what>.json`, with a `200-rename.json`).
 //!
 //! This crate's tests check that the list, the folders under `functions/`, `template.yaml`,
-//! `openapi.yaml` and `events/` agree, in both directions where there is one.
+//! `openapi.yaml` and `events/` agree, in both directions where there is one, and that each
+//! function's IAM policy in `template.yaml` is DESIGN.md's table of what it may touch
+//! (`iam_policies`).
 
 use std::path::Path;
 
 use lambda_http::{Body, Request, Response};
 use shared::pipeline::{Route, Services};
+
+#[cfg(test)]
+mod iam_policies;
 
 /// One Lambda function, and the endpoint it serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -15,6 +15,7 @@ use pool_tests::openapi::OpenApi;
 use pool_tests::{seed, Reply};
 use serde_json::{json, Value};
 use shared::auth::{SCOPE_ORG_ADMIN_WRITE, SCOPE_POOLS_WRITE};
+use shared::domain::idempotency::IdempotencyKey;
 use shared::domain::ids::{OrgId, PoolId};
 use shared::pipeline::{Route, Services};
 use shared::store::faulty::{FailOn, Fault, FaultyStore};
@@ -134,13 +135,33 @@ impl Env {
     }
 }
 
-/// One request that must get `status`.
+/// Builds a case's request on its seeded store.
+type MakeCall = Box<dyn Fn(&Env) -> Call + Send + Sync>;
+
+/// One request that must get `status`, after `first` (if any) got a 200.
 struct Case {
     label: String,
     endpoint: Endpoint,
     fault: Option<Fault>,
     status: u16,
-    make: Box<dyn Fn(&Env) -> Call + Send + Sync>,
+    first: Option<MakeCall>,
+    make: MakeCall,
+}
+
+impl Case {
+    /// Seeds its store, sends `first` (which must get 200), then the request; its reply.
+    async fn run(&self) -> Reply {
+        let env = Env::new(self.endpoint, self.fault).await;
+        if let Some(first) = &self.first {
+            let reply = env.send(&first(&env)).await;
+            assert_eq!(
+                reply.status, 200,
+                "{:?} {}: the first request: {reply:?}",
+                self.endpoint, self.label
+            );
+        }
+        env.send(&(self.make)(&env)).await
+    }
 }
 
 fn case(
@@ -154,9 +175,30 @@ fn case(
         endpoint,
         fault: None,
         status,
+        first: None,
         make: Box::new(make),
     }
 }
+
+/// A request with the `Idempotency-Key` of a first request that changed `body`.
+fn after_keyed(
+    endpoint: Endpoint,
+    status: u16,
+    label: &str,
+    body: Value,
+    make: impl Fn(&Env) -> Call + Send + Sync + 'static,
+) -> Case {
+    Case {
+        first: Some(Box::new(move |e| {
+            e.call().header(IDEMPOTENCY_KEY, KEY).json(&body)
+        })),
+        ..case(endpoint, status, label, make)
+    }
+}
+
+const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+/// Each case has its own store, so one key value serves them all.
+const KEY: &str = "conformance-key-1";
 
 fn faulty(endpoint: Endpoint, status: u16, label: &str, fault: Fault, body: Value) -> Case {
     Case {
@@ -229,6 +271,30 @@ fn cases() -> Vec<Case> {
                 "store unavailable",
                 Fault::Unavailable,
                 json!({"name": "Later"}),
+            ),
+        ]);
+        let first = json!({"name": "Named once"});
+        all.extend([
+            case(ep, 400, "malformed Idempotency-Key", |e| {
+                e.call()
+                    .header(IDEMPOTENCY_KEY, "a,b")
+                    .json(&json!({"name": "Not applied"}))
+            }),
+            after_keyed(ep, 200, "replay with Idempotency-Key", first.clone(), |e| {
+                e.call()
+                    .header(IDEMPOTENCY_KEY, KEY)
+                    .json(&json!({"name": "Named once"}))
+            }),
+            after_keyed(
+                ep,
+                422,
+                "Idempotency-Key reused with another body",
+                first,
+                |e| {
+                    e.call()
+                        .header(IDEMPOTENCY_KEY, KEY)
+                        .json(&json!({"name": "Named twice"}))
+                },
             ),
         ]);
         for m in ep.other_methods() {
@@ -304,9 +370,7 @@ fn cases() -> Vec<Case> {
 async fn run_cases() -> Vec<(Case, Reply)> {
     let mut out = Vec::new();
     for c in cases() {
-        let env = Env::new(c.endpoint, c.fault).await;
-        let call = (c.make)(&env);
-        let reply = env.send(&call).await;
+        let reply = c.run().await;
         assert_eq!(
             reply.status, c.status,
             "{:?} {}: expected {}, got {reply:?}",
@@ -341,6 +405,23 @@ async fn every_response_conforms_to_what_openapi_declares() {
         }
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
+}
+
+/// The header is optional in the document, so the check above passes without it: a replay must
+/// carry it, and nothing else may.
+#[tokio::test]
+async fn only_replays_carry_idempotent_replayed() {
+    let mut replays = 0;
+    for (c, reply) in run_cases().await {
+        let replayed = reply.header("idempotent-replayed");
+        if c.label == "replay with Idempotency-Key" {
+            replays += 1;
+            assert_eq!(replayed, Some("true"), "{:?} {}", c.endpoint, c.label);
+        } else {
+            assert_eq!(replayed, None, "{:?} {}", c.endpoint, c.label);
+        }
+    }
+    assert_eq!(replays, 2);
 }
 
 #[tokio::test]
@@ -538,6 +619,45 @@ fn each_operation_names_its_request_schema_and_scope() {
     }
 }
 
+/// The `Idempotency-Key` parameter's schema accepts exactly the values the handlers take.
+#[test]
+fn the_idempotency_key_schema_accepts_what_the_parser_accepts() {
+    let x = |n: usize| "x".repeat(n);
+    let values = [
+        "a".to_owned(),
+        x(255),
+        x(256),
+        format!("\"{}\"", x(255)),
+        format!("\"{}\"", x(256)),
+        "\"quoted\"".to_owned(),
+        "\"".to_owned(),
+        "\"\"".to_owned(),
+        "\"\"\"".to_owned(),
+        "\"a".to_owned(),
+        "a\"".to_owned(),
+        "!~#$%&'()*+-./:;<=>?@[]^_`{|}".to_owned(),
+        String::new(),
+        "a,b".to_owned(),
+        "a b".to_owned(),
+        "a\tb".to_owned(),
+        "é".to_owned(),
+        "\u{7f}".to_owned(),
+    ];
+    let schema = "/components/parameters/IdempotencyKey/schema";
+    let mut accepted = 0;
+    for v in &values {
+        let parsed = IdempotencyKey::parse(v).is_ok();
+        let valid = SPEC.validate(schema, &json!(v));
+        assert_eq!(
+            parsed,
+            valid.is_ok(),
+            "{v:?}: parser {parsed}, schema {valid:?}"
+        );
+        accepted += usize::from(parsed);
+    }
+    assert!(accepted >= 5 && accepted < values.len(), "{accepted}");
+}
+
 /// A document that drifts from the handlers fails the conformance check.
 mod drift {
     use super::*;
@@ -547,8 +667,7 @@ mod drift {
             .into_iter()
             .find(|c| c.endpoint == ep && c.status == status && c.label == label)
             .expect("case");
-        let env = Env::new(c.endpoint, c.fault).await;
-        let reply = env.send(&(c.make)(&env)).await;
+        let reply = c.run().await;
         (c, reply)
     }
 
@@ -617,6 +736,44 @@ mod drift {
             .check(GUARDRAIL_PATH, "PATCH", &reply)
             .expect_err("Retry-After is required");
         assert!(e.contains("Retry-After"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_replay_header_out_of_its_schema_is_caught() {
+        let (_, mut reply) =
+            reply_for(Endpoint::Guardrail, 200, "replay with Idempotency-Key").await;
+        assert!(SPEC.check(GUARDRAIL_PATH, "PATCH", &reply).is_ok());
+        reply
+            .headers
+            .insert("idempotent-replayed", "yes".parse().expect("header value"));
+        let e = SPEC
+            .check(GUARDRAIL_PATH, "PATCH", &reply)
+            .expect_err("the value is \"true\"");
+        assert!(e.contains("Idempotent-Replayed"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_code_missing_from_a_status_is_caught() {
+        let (_, reply) = reply_for(
+            Endpoint::Contact,
+            422,
+            "Idempotency-Key reused with another body",
+        )
+        .await;
+        assert!(SPEC.check(CONTACT_PATH, "PUT", &reply).is_ok());
+        let spec = edited(|d| {
+            d.pointer_mut(
+                "/components/responses/MValidationFailed/content/application~1json/schema/allOf/1\
+                 /oneOf",
+            )
+            .and_then(Value::as_array_mut)
+            .expect("the 422's shapes")
+            .truncate(1);
+        });
+        let e = spec
+            .check(CONTACT_PATH, "PUT", &reply)
+            .expect_err("only VALIDATION_ERROR is left");
+        assert!(e.contains("IDEMPOTENCY_KEY_REUSED"), "{e}");
     }
 
     #[tokio::test]
