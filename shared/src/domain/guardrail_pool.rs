@@ -80,6 +80,17 @@ impl GuardrailPoolPatch {
     pub fn is_empty(&self) -> bool {
         self.name.is_none() && self.slug.is_none()
     }
+
+    /// Applies the patch's fields to a pool (the stores; the version and `updated_at` are
+    /// theirs to set, as is the slug claim).
+    pub fn apply_to(&self, pool: &mut GuardrailPool) {
+        if let Some(slug) = &self.slug {
+            pool.slug = slug.clone();
+        }
+        if let Some(name) = &self.name {
+            pool.name = name.clone();
+        }
+    }
 }
 
 impl TryFrom<&[(String, Value)]> for GuardrailPoolPatch {

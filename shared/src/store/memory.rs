@@ -90,11 +90,8 @@ impl State {
             }
             self.claims.remove(&old);
             self.claims.insert(key, id);
-            pool.slug = slug.clone();
         }
-        if let Some(name) = &patch.name {
-            pool.name = name.clone();
-        }
+        patch.apply_to(&mut pool);
         pool.updated_at = now;
         pool.version += 1;
         self.guardrail_pools.insert(id, pool.clone());

@@ -29,7 +29,7 @@ use super::items::{
     contact_pool_from_item, get_s, guardrail_from_item, idempotency_record_from_item,
     idempotency_record_item, keys, n, s, Item, TTL_ATTRIBUTE,
 };
-use super::store::{backoff, is_owned_by, slug_change_actions};
+use super::store::{backoff, owned_item, slug_change_actions};
 use super::DynamoStore;
 use crate::clock::Timestamp;
 use crate::domain::contact_pool::{ContactPool, ContactPoolPatch};
@@ -246,10 +246,7 @@ impl DynamoStore {
             if let Some(r) = live_record(record.as_ref(), now)? {
                 return Ok(Written::Recorded(r));
             }
-            let pool = match pool {
-                Some(item) if is_owned_by(&item, org_id) => contact_pool_from_item(&item)?,
-                _ => return Err(StoreError::NotFound),
-            };
+            let pool = owned_item(pool, org_id, contact_pool_from_item)?;
             pre.require(pool.version)?;
             let mut next = pool.clone();
             patch.apply_to(&mut next);
@@ -296,10 +293,7 @@ impl DynamoStore {
             if let Some(r) = live_record(record.as_ref(), now)? {
                 return Ok(Written::Recorded(r));
             }
-            let pool = match pool {
-                Some(item) if is_owned_by(&item, org_id) => guardrail_from_item(&item)?,
-                _ => return Err(StoreError::NotFound),
-            };
+            let pool = owned_item(pool, org_id, guardrail_from_item)?;
             pre.require(pool.version)?;
             let new_slug = patch.slug.as_ref().filter(|s| **s != pool.slug);
             if patch.name.is_none() && new_slug.is_none() {
@@ -307,12 +301,7 @@ impl DynamoStore {
                 return Ok(Written::Applied(pool));
             }
             let mut next = pool.clone();
-            if let Some(slug) = new_slug {
-                next.slug = slug.clone();
-            }
-            if let Some(name) = &patch.name {
-                next.name = name.clone();
-            }
+            patch.apply_to(&mut next);
             next.updated_at = now;
             next.version += 1;
             let record =

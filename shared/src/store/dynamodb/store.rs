@@ -57,13 +57,7 @@ impl DynamoStore {
         org_id: OrgId,
         decode: impl Fn(&Item) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let Some(item) = self.get(pk).await? else {
-            return Err(StoreError::NotFound);
-        };
-        if !is_owned_by(&item, org_id) {
-            return Err(StoreError::NotFound);
-        }
-        decode(&item)
+        owned_item(self.get(pk).await?, org_id, decode)
     }
 
     async fn owned_guardrail(
@@ -219,8 +213,21 @@ pub(super) fn slug_change_actions(
         .collect()
 }
 
+/// An item read for the caller's organization, decoded; missing or another organization's is
+/// `NotFound`. The organization is compared before anything else is decoded.
+pub(super) fn owned_item<T>(
+    item: Option<Item>,
+    org_id: OrgId,
+    decode: impl Fn(&Item) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    match item {
+        Some(item) if is_owned_by(&item, org_id) => decode(&item),
+        _ => Err(StoreError::NotFound),
+    }
+}
+
 /// Whether an item's `org_id` is `org_id`; an item without a readable one belongs to no one.
-pub(super) fn is_owned_by(item: &Item, org_id: OrgId) -> bool {
+fn is_owned_by(item: &Item, org_id: OrgId) -> bool {
     get_s(item, "org_id")
         .ok()
         .and_then(OrgId::parse)
@@ -349,10 +356,7 @@ impl GuardrailPools for DynamoStore {
             match self.change_slug(&pool, slug, name, now).await {
                 Ok(()) => {
                     let mut updated = pool;
-                    updated.slug = slug.clone();
-                    if let Some(name) = name {
-                        updated.name = name.clone();
-                    }
+                    patch.apply_to(&mut updated);
                     updated.updated_at = now;
                     updated.version += 1;
                     return Ok(updated);
