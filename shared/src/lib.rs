@@ -10,6 +10,7 @@ pub mod config;
 pub mod domain;
 pub mod envelope;
 pub mod error;
+pub mod metrics;
 pub mod pipeline;
 pub mod request_id;
 pub mod store;
