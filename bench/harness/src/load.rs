@@ -3,7 +3,10 @@
 //! written to the response's last byte read. Beside it, in the same run, the DynamoDB call the
 //! same request makes (local-api keeps an auth cache, so a warm request is one `UpdateItem`),
 //! sent with the SDK directly at the same concurrency, and one `GetItem`, so the share of the
-//! function (and of local-api's HTTP) is what is left. Any non-2xx answer fails the run.
+//! function (and of local-api's HTTP) is what is left. Any answer but the endpoint's expected
+//! status fails the run. The widest body (64 KiB of distinct unsupported keys, answered 422 with
+//! every field named) is sent the same way, so it stands beside a typical request as a client
+//! sees both.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -38,6 +41,8 @@ pub struct Bounds {
 pub enum Endpoint {
     ContactPoolPut,
     GuardrailPatch,
+    /// `PUT` of [`crate::warm::widest_body`]: the most expensive body under the limits (a 422).
+    ContactPoolWidest,
 }
 
 impl Endpoint {
@@ -45,18 +50,30 @@ impl Endpoint {
         match self {
             Self::ContactPoolPut => "PUT /api/v1/pools/{uuid} (name)",
             Self::GuardrailPatch => "PATCH /v1/guardrails/pools/{id} (name)",
+            Self::ContactPoolWidest => "PUT /api/v1/pools/{uuid} (64 KiB of distinct keys, 422)",
+        }
+    }
+
+    /// The status every answer must have.
+    fn expected(self) -> u16 {
+        match self {
+            Self::ContactPoolPut | Self::GuardrailPatch => 200,
+            Self::ContactPoolWidest => 422,
         }
     }
 
     fn function(self) -> Function {
         match self {
-            Self::ContactPoolPut => Function::UpdateContactPool,
+            Self::ContactPoolPut | Self::ContactPoolWidest => Function::UpdateContactPool,
             Self::GuardrailPatch => Function::PatchGuardrailPool,
         }
     }
 
     fn request(self, pool: PoolId, key: &str, host: &str, i: usize) -> Vec<u8> {
-        let body = json!({ "name": format!("Bench name {}", i % 2) }).to_string();
+        let body = match self {
+            Self::ContactPoolWidest => crate::warm::widest_body(),
+            _ => json!({ "name": format!("Bench name {}", i % 2) }).to_string(),
+        };
         let route = self.function().route();
         let start = format!("{} {}{pool} HTTP/1.1", route.method, route.prefix);
         let auth = format!("Bearer {key}");
@@ -75,7 +92,8 @@ impl Endpoint {
 /// Latencies (µs), statuses, and the wall time of one measurement.
 struct Run {
     latencies: Vec<f64>,
-    non_2xx: usize,
+    /// Answers whose status was not the endpoint's expected one.
+    unexpected: usize,
     wall: Duration,
 }
 
@@ -85,7 +103,7 @@ fn report(name: &str, clients: usize, mut run: Run) -> Value {
         "name": name, "clients": clients,
         "latency": summarize(&mut run.latencies).to_json(),
         "requests_per_s": (n as f64 / run.wall.as_secs_f64() * 10.0).round() / 10.0,
-        "non_2xx": run.non_2xx,
+        "unexpected_status": run.unexpected,
     })
 }
 
@@ -102,7 +120,7 @@ async fn http_run(
     let mut tasks = Vec::new();
     for c in 0..clients {
         let pool = match endpoint {
-            Endpoint::ContactPoolPut => seeded.contact_pools[c],
+            Endpoint::ContactPoolPut | Endpoint::ContactPoolWidest => seeded.contact_pools[c],
             Endpoint::GuardrailPatch => seeded.guardrail_pools[c],
         };
         let key = seeded.key.clone();
@@ -115,7 +133,7 @@ async fn http_run(
             let (r, mut w) = stream.into_split();
             let mut r = BufReader::new(r);
             let mut lat = Vec::with_capacity(per_client);
-            let mut non_2xx = 0;
+            let mut unexpected = 0;
             for i in 0..b.warmup + per_client {
                 let req = endpoint.request(pool, &key, &addr, i);
                 let t = Instant::now();
@@ -127,26 +145,26 @@ async fn http_run(
                 let dt = us(t.elapsed());
                 if i >= b.warmup {
                     lat.push(dt);
-                    if !(200..300).contains(&resp.status()) {
-                        non_2xx += 1;
+                    if resp.status() != endpoint.expected() {
+                        unexpected += 1;
                     }
                 }
                 if started.elapsed() > b.max {
                     break;
                 }
             }
-            Ok::<_, String>((lat, non_2xx))
+            Ok::<_, String>((lat, unexpected))
         }));
     }
     let mut run = Run {
         latencies: Vec::new(),
-        non_2xx: 0,
+        unexpected: 0,
         wall: Duration::ZERO,
     };
     for t in tasks {
         let (lat, bad) = t.await.map_err(|e| e.to_string())??;
         run.latencies.extend(lat);
-        run.non_2xx += bad;
+        run.unexpected += bad;
     }
     run.wall = started.elapsed();
     Ok(run)
@@ -199,6 +217,9 @@ async fn store_run(
                             .await
                             .map_err(|e| format!("UpdateItem: {e}"))?;
                     }
+                    Some(Endpoint::ContactPoolWidest) => {
+                        return Err("the widest body is answered before any store call".into());
+                    }
                     Some(Endpoint::GuardrailPatch) => {
                         let patch = GuardrailPoolPatch::try_from(fields.as_slice())
                             .map_err(|e| format!("{e:?}"))?;
@@ -227,7 +248,7 @@ async fn store_run(
     }
     let mut run = Run {
         latencies: Vec::new(),
-        non_2xx: 0,
+        unexpected: 0,
         wall: Duration::ZERO,
     };
     for t in tasks {
@@ -235,6 +256,31 @@ async fn store_run(
     }
     run.wall = started.elapsed();
     Ok(run)
+}
+
+/// `endpoint` over HTTP at `clients` connections, as a report line; an answer with another
+/// status than the endpoint's fails the run.
+async fn http_measurement(
+    addr: &str,
+    endpoint: Endpoint,
+    seeded: &Seeded,
+    clients: usize,
+    b: Bounds,
+) -> Result<Value, String> {
+    let http = http_run(addr, endpoint, seeded, clients, b).await?;
+    if http.unexpected > 0 {
+        return Err(format!(
+            "{}: {} of {} answers were not {} (is {addr} the local-api on this table?)",
+            endpoint.name(),
+            http.unexpected,
+            http.latencies.len(),
+            endpoint.expected()
+        ));
+    }
+    Ok(json!({
+        "bench": "http", "via": "HTTP through local-api", "what": endpoint.name(),
+        "result": report(endpoint.name(), clients, http),
+    }))
 }
 
 /// Every measurement, at every concurrency in `clients`.
@@ -261,20 +307,10 @@ pub async fn run(
                 "bench": "http", "via": "SDK directly: UpdateItem", "what": e.name(),
                 "result": report("UpdateItem", c, direct),
             }));
-            let http = http_run(addr, e, seeded, c, b).await?;
-            if http.non_2xx > 0 {
-                return Err(format!(
-                    "{}: {} of {} answers were not 2xx (is {addr} the local-api on this table?)",
-                    e.name(),
-                    http.non_2xx,
-                    http.latencies.len()
-                ));
-            }
-            out.push(json!({
-                "bench": "http", "via": "HTTP through local-api", "what": e.name(),
-                "result": report(e.name(), c, http),
-            }));
+            out.push(http_measurement(addr, e, seeded, c, b).await?);
         }
+        // The widest body beside them: no store call of its own to compare with.
+        out.push(http_measurement(addr, Endpoint::ContactPoolWidest, seeded, c, b).await?);
     }
     Ok(out)
 }
