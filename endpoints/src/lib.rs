@@ -22,7 +22,8 @@
 //! This crate's tests check that the list, the folders under `functions/`, `template.yaml`,
 //! `openapi.yaml` and `events/` agree, in both directions where there is one, and that each
 //! function's IAM policy in `template.yaml` is DESIGN.md's table of what it may touch
-//! (`iam_policies`).
+//! (`iam_policies`), and that every metric the template's alarms and dashboard watch is one the
+//! functions (`shared::metrics`) or AWS publish (`observability`).
 
 use std::path::Path;
 
@@ -31,6 +32,8 @@ use shared::pipeline::{Route, Services};
 
 #[cfg(test)]
 mod iam_policies;
+#[cfg(test)]
+mod observability;
 
 /// One Lambda function, and the endpoint it serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
