@@ -25,9 +25,12 @@ use std::time::Duration;
 
 use lambda_http::lambda_runtime::Config;
 use lambda_http::{Context, RequestExt};
+use local_api::demo;
 use pool_tests::events::{Call, Gateway};
 use pool_tests::faults::{Action, FaultProxy, Rule};
+use pool_tests::http_client::HttpCall;
 use pool_tests::lambda::{FunctionProcess, FUNCTIONS};
+use pool_tests::processes::LocalApi;
 use pool_tests::runtime_api::{Answer, FakeRuntimeApi, Invocation};
 use pool_tests::{backends, dynamo, emf, endpoint, seed, Backend, Reply};
 use serde_json::{json, Value};
@@ -970,15 +973,46 @@ async fn the_real_functions_at_every_level_and_status_never_print_a_key_its_hash
             let out = round(function, level, &steps, &proxy).await;
             let all = format!("{}\n{}", out.stdout, out.stderr);
             let lower = all.to_ascii_lowercase();
-            for secret in &w.secrets {
+            // Named by its place in the list, so a failure does not print it either.
+            for (n, secret) in w.secrets.iter().enumerate() {
                 assert!(
                     !all.contains(secret.as_str()) && !lower.contains(&secret.to_ascii_lowercase()),
-                    "{function} {level:?} printed a secret ({}…)",
-                    &secret[..12]
+                    "{function} {level:?} printed secret #{n} (key, suffix, header, HASH, hash)"
                 );
             }
             printed += all.len();
         }
     }
     assert!(printed > 0);
+}
+
+#[tokio::test]
+async fn local_api_prints_each_request_s_emf_document_on_stderr() {
+    let api = LocalApi::start_with(None, |cmd| {
+        cmd.env("METRICS_NAMESPACE", NAMESPACE);
+    });
+    let contact = format!("{}{}", api.base_url, update_contact_pool::ROUTE.prefix);
+    let url = format!("{contact}{}", demo::WARM_LEADS);
+    let ok = HttpCall::new("PUT", &url)
+        .bearer(demo::KEY_POOLS_WRITE.key)
+        .json(&json!({"name": "Seen locally"}))
+        .send()
+        .await;
+    let refused = HttpCall::new("PUT", &url).json(&json!({})).send().await;
+    assert_eq!((ok.status, refused.status), (200, 401));
+    let stopped = api.stop("TERM");
+    let docs = emf::documents(&stopped.stderr, NAMESPACE);
+    for (r, calls) in [(&ok, 2.0), (&refused, 0.0)] {
+        let rid = r.header("x-request-id").unwrap();
+        let doc = docs
+            .iter()
+            .find(|d| d["request_id"] == rid)
+            .unwrap_or_else(|| panic!("no document for {rid}: {}", stopped.stderr));
+        assert_eq!(doc["Function"], update_contact_pool::ROUTE.function);
+        assert_eq!(doc["Status"], r.status.to_string());
+        assert_eq!(emf::value(doc, "StoreCalls"), calls, "{doc}");
+    }
+    // stdout stays for people: no document there.
+    assert!(stopped.stdout.iter().all(|l| !emf::is_document(l)));
+    assert!(!stopped.stderr.contains(demo::KEY_POOLS_WRITE.key));
 }
