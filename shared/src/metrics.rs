@@ -495,6 +495,22 @@ mod tests {
     }
 
     #[test]
+    fn writing_a_document_allocates_nothing_once_warm() {
+        let metrics = Metrics::new(DEFAULT_NAMESPACE, Sink::To(Arc::new(|_: &[u8]| {})));
+        let d = doc();
+        // The first document grows this thread's buffer; every later one reuses it.
+        metrics.emit(&d);
+        let before = crate::test_alloc::count();
+        for _ in 0..100 {
+            metrics.emit(&d);
+        }
+        assert_eq!(crate::test_alloc::count() - before, 0);
+        // The counter counts: one allocation is seen.
+        let v = std::hint::black_box(vec![0u8; 8]);
+        assert_eq!(crate::test_alloc::count() - before, 1, "{v:?}");
+    }
+
+    #[test]
     fn the_namespace_defaults_when_unset_or_blank() {
         assert_eq!(namespace_from(None), DEFAULT_NAMESPACE);
         assert_eq!(namespace_from(Some("  ")), DEFAULT_NAMESPACE);

@@ -378,6 +378,16 @@ mod tests {
     }
 
     #[test]
+    fn a_clean_line_is_written_as_it_is_without_allocating() {
+        let line = br#"{"request_id":"01JABCDEFGHJKMNPQRSTVWXYZ0","status":200,"org_id":"5b1f6a9e-2a8c-4f55-9b5e-3f1f7f8e9d10"}"#;
+        let mut out = Vec::with_capacity(line.len());
+        let before = crate::test_alloc::count();
+        RedactingWriter(&mut out).write_all(line).unwrap();
+        assert_eq!(crate::test_alloc::count() - before, 0);
+        assert_eq!(out, line);
+    }
+
+    #[test]
     fn ordinary_lines_pass_unchanged() {
         for line in [
             r#"{"request_id":"01JABCDEFGHJKMNPQRSTVWXYZ0","org_id":"5b1f6a9e-2a8c-4f55-9b5e-3f1f7f8e9d10","status":401,"error":"authentication failed"}"#,
