@@ -829,6 +829,21 @@ async fn guardrail_steps(direct: &DynamoStore, w: &World) -> Vec<Step> {
     ]
 }
 
+/// The DynamoDB requests that reached the proxy so far, of every operation the functions send.
+fn sent(proxy: &FaultProxy) -> usize {
+    [
+        "GetItem",
+        "BatchGetItem",
+        "UpdateItem",
+        "TransactWriteItems",
+        "PutItem",
+        "Query",
+    ]
+    .iter()
+    .map(|op| proxy.count(op))
+    .sum()
+}
+
 /// Runs `function` at `level` through `steps`; checks every answer, log line and document;
 /// returns all it printed.
 async fn round(
@@ -866,9 +881,13 @@ async fn round(
             function_arn: format!("arn:aws:lambda:us-east-1:123456789012:function:{function}"),
             event: s.call.event(Gateway::HttpV2).to_string(),
         };
+        let sent_before = sent(proxy);
         let answer = api
             .invoke(invocation.clone(), Duration::from_secs(30))
             .await;
+        // What reached DynamoDB, for a step without a fault (no SDK retry then): one request
+        // per operation the store counted.
+        let on_the_wire = s.fault.is_none().then(|| sent(proxy) - sent_before);
         let Answer::Response { body, .. } = answer else {
             panic!(
                 "{function} {level:?}: not a response to {:?}: {answer:?}",
@@ -882,7 +901,7 @@ async fn round(
             s.call
         );
         let rid = resp["headers"]["x-request-id"].as_str().unwrap().to_owned();
-        expected.push((invocation, rid, s.status));
+        expected.push((invocation, rid, s.status, on_the_wire));
     }
     proxy.clear();
     let out = process.stop();
@@ -906,7 +925,7 @@ async fn round(
         .filter(|l| !emf::is_document(l))
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    for (n, (inv, rid, status)) in expected.iter().enumerate() {
+    for (n, (inv, rid, status, on_the_wire)) in expected.iter().enumerate() {
         let doc = docs
             .iter()
             .find(|d| d["request_id"] == rid.as_str())
@@ -920,6 +939,9 @@ async fn round(
             if n == 0 { 1.0 } else { 0.0 },
             "{doc}"
         );
+        if let Some(wire) = on_the_wire {
+            assert_eq!(emf::value(doc, "StoreCalls"), *wire as f64, "{doc}");
+        }
         let line = logs.iter().find(|l| l["request_id"] == rid.as_str());
         if level.info() || *status >= 500 {
             let line =
