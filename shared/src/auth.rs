@@ -100,8 +100,12 @@ pub async fn authenticate(
     let token = bearer_token(headers)?;
     let hash = KeyHash::of(token);
     let record = match cache.get(&hash, now) {
-        Some(r) => r,
+        Some(r) => {
+            crate::metrics::count_auth_cache_hit();
+            r
+        }
         None => {
+            crate::metrics::count_auth_cache_miss();
             let r = store
                 .find_api_key(&hash)
                 .await

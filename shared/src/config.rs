@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::auth_cache::AuthCache;
+use crate::metrics::{Metrics, Sink};
 use crate::pipeline::Services;
 use crate::store::dynamodb::DynamoStore;
 
@@ -23,7 +24,8 @@ impl Config {
 
 /// The services of a deployed function: DynamoDB on `TABLE_NAME` (endpoint from
 /// `AWS_ENDPOINT_URL_DYNAMODB` when set, root certificates from `TLS_ROOTS`), and the auth
-/// cache (`AUTH_CACHE_TTL_SECS`, default 30, 0 disables). An invalid `TLS_ROOTS` or
+/// cache (`AUTH_CACHE_TTL_SECS`, default 30, 0 disables), and an EMF document per request on
+/// stdout (namespace `METRICS_NAMESPACE`, default `PoolsApi`). An invalid `TLS_ROOTS` or
 /// `AUTH_CACHE_TTL_SECS` is an error.
 pub async fn services_from_env() -> Result<Services, lambda_http::Error> {
     let config = Config::from_env();
@@ -32,5 +34,7 @@ pub async fn services_from_env() -> Result<Services, lambda_http::Error> {
         .ok_or("TABLE_NAME is not set: name the DynamoDB table the function uses")?;
     let cache = AuthCache::from_env()?;
     let store = DynamoStore::from_env(table).await?;
-    Ok(Services::new(Arc::new(store)).with_auth_cache(cache))
+    Ok(Services::new(Arc::new(store))
+        .with_auth_cache(cache)
+        .with_metrics(Metrics::from_env(Sink::Stdout)))
 }

@@ -3,7 +3,8 @@
 //! and every outcome, success or error, leaves as a normal response with one log line.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use lambda_http::http::Method;
@@ -21,6 +22,7 @@ use crate::domain::ids::{OrgId, PoolId};
 use crate::domain::JsonObject;
 use crate::envelope::{error_response, success_response, Dialect};
 use crate::error::{error_chain, ApiError};
+use crate::metrics::{self, Document, Metrics};
 use crate::request_id::RequestId;
 use crate::store::{Precondition, Store};
 
@@ -49,6 +51,8 @@ pub struct Services {
     pub auth_cache: Arc<AuthCache>,
     /// The most a request may take before it is answered 503 (see [`DEFAULT_REQUEST_BUDGET`]).
     pub request_budget: Duration,
+    /// Where each request's EMF document goes (none by default; stdout in the functions).
+    pub metrics: Metrics,
 }
 
 /// A request's time budget: below the functions' default 10 s Lambda timeout, so every request
@@ -56,14 +60,20 @@ pub struct Services {
 pub const DEFAULT_REQUEST_BUDGET: Duration = Duration::from_secs(8);
 
 impl Services {
-    /// The store, the system clock, no auth cache, the default budget.
+    /// The store, the system clock, no auth cache, the default budget, no metrics.
     pub fn new(store: Arc<dyn Store>) -> Self {
         Self {
             store,
             clock: Arc::new(SystemClock),
             auth_cache: Arc::new(AuthCache::disabled()),
             request_budget: DEFAULT_REQUEST_BUDGET,
+            metrics: Metrics::off(),
         }
+    }
+
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     pub fn with_auth_cache(mut self, cache: AuthCache) -> Self {
@@ -146,41 +156,80 @@ impl Success {
     }
 }
 
-/// Runs the common checks, then `work`, and turns whatever happens into a response.
+/// Whether this execution environment has served a request yet (API.md §6's `cold_start`).
+static SERVED: AtomicBool = AtomicBool::new(false);
+
+/// `AWS_LAMBDA_FUNCTION_NAME` and `AWS_LAMBDA_FUNCTION_VERSION`, read once (empty when unset, as
+/// outside Lambda), for a request without a Lambda context that names them.
+fn lambda_env() -> &'static (String, String) {
+    static ENV: OnceLock<(String, String)> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let var = |k| std::env::var(k).unwrap_or_default();
+        (
+            var("AWS_LAMBDA_FUNCTION_NAME"),
+            var("AWS_LAMBDA_FUNCTION_VERSION"),
+        )
+    })
+}
+
+/// Runs the common checks, then `work`, and turns whatever happens into a response, with one
+/// log line and one EMF document (API.md §6).
 pub async fn serve<F, Fut>(req: Request, route: &Route, svc: &Services, work: F) -> Response<Body>
 where
     F: FnOnce(Accepted) -> Fut,
     Fut: Future<Output = Result<Success, ApiError>>,
 {
     let started = Instant::now();
+    let cold_start = !SERVED.swap(true, Ordering::Relaxed);
     let request_id = RequestId::new();
     let mut org_id: Option<OrgId> = None;
+    let mut pool_id: Option<PoolId> = None;
     let run = async {
         let accepted = accept(&req, route, svc).await?;
         org_id = Some(accepted.principal.org_id);
+        pool_id = Some(accepted.id);
         work(accepted).await
     };
-    let outcome = match tokio::time::timeout(svc.request_budget, run).await {
-        Ok(outcome) => outcome,
-        Err(_) => Err(ApiError::Unavailable("request budget exhausted".into())),
-    };
-    let lambda_request_id = req
-        .lambda_context_ref()
-        .map(|c| c.request_id.as_str())
-        .unwrap_or("");
+    let (outcome, counts) = metrics::counted(async {
+        match tokio::time::timeout(svc.request_budget, run).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(ApiError::Unavailable("request budget exhausted".into())),
+        }
+    })
+    .await;
+    let ctx = req.lambda_context_ref();
+    let lambda_request_id = ctx.map(|c| c.request_id.as_str()).unwrap_or("");
+    let xray_trace_id = ctx
+        .and_then(|c| c.xray_trace_id.as_deref())
+        .filter(|t| !t.is_empty());
+    let (env_name, env_version) = lambda_env();
+    let env_config = ctx.map(|c| c.env_config.as_ref());
+    let function_name = env_config
+        .map(|c| c.function_name.as_str())
+        .filter(|v| !v.is_empty())
+        .unwrap_or(env_name);
+    let function_version = env_config
+        .map(|c| c.version.as_str())
+        .filter(|v| !v.is_empty())
+        .unwrap_or(env_version);
     let latency_us = started.elapsed().as_micros() as u64;
-    let org = org_id.map(|o| o.to_string()).unwrap_or_default();
-    match outcome {
+    // Ids as text without allocating: the log line and the document both use them.
+    let (mut rid_buf, mut org_buf, mut pool_buf) = (
+        [0u8; ulid::ULID_LEN],
+        uuid::Uuid::encode_buffer(),
+        uuid::Uuid::encode_buffer(),
+    );
+    let rid = request_id.encode(&mut rid_buf);
+    let org: &str = match org_id {
+        Some(o) => o.as_uuid().hyphenated().encode_lower(&mut org_buf),
+        None => "",
+    };
+    let pool: Option<&str> = match pool_id {
+        Some(p) => Some(p.as_uuid().hyphenated().encode_lower(&mut pool_buf)),
+        None => None,
+    };
+    let (resp, replayed, error) = match outcome {
         Ok(success) => {
-            tracing::info!(
-                request_id = %request_id,
-                lambda_request_id,
-                route = route.name,
-                status = 200u16,
-                latency_us,
-                org_id = org,
-                "request"
-            );
             let mut resp =
                 success_response(route.dialect, &success.data, success.version, request_id);
             if success.replayed {
@@ -189,38 +238,52 @@ where
                     lambda_http::http::HeaderValue::from_static("true"),
                 );
             }
-            resp
+            (resp, success.replayed, None)
         }
-        Err(e) => {
-            // Rendered once: the log line reads the status off the response.
-            let resp = error_response(route.dialect, &e, request_id);
-            let status = resp.status().as_u16();
-            if status >= 500 {
-                tracing::error!(
-                    request_id = %request_id,
-                    lambda_request_id,
-                    route = route.name,
-                    status,
-                    latency_us,
-                    org_id = org,
-                    error = %error_chain(&e),
-                    "request failed"
-                );
-            } else {
-                tracing::info!(
-                    request_id = %request_id,
-                    lambda_request_id,
-                    route = route.name,
-                    status,
-                    latency_us,
-                    org_id = org,
-                    error = %e,
-                    "request"
-                );
-            }
-            resp
-        }
+        // Rendered once: the log line reads the status off the response.
+        Err(e) => (
+            error_response(route.dialect, &e, request_id),
+            false,
+            Some(e),
+        ),
+    };
+    let status = resp.status().as_u16();
+    macro_rules! log_line {
+        ($level:ident, $($rest:tt)*) => {
+            tracing::$level!(
+                request_id = rid,
+                lambda_request_id,
+                xray_trace_id,
+                cold_start,
+                function_name,
+                function_version,
+                route = route.name,
+                status,
+                latency_us,
+                org_id = org,
+                $($rest)*
+            )
+        };
     }
+    match &error {
+        None => log_line!(info, "request"),
+        Some(e) if status >= 500 => log_line!(error, error = %error_chain(e), "request failed"),
+        Some(e) => log_line!(info, error = %e, "request"),
+    }
+    svc.metrics.emit(&Document {
+        function: route.function,
+        status,
+        latency_us,
+        cold_start,
+        counts,
+        replayed,
+        request_id: rid,
+        lambda_request_id,
+        xray_trace_id,
+        org_id: Some(org),
+        pool_id: pool,
+    });
+    resp
 }
 
 /// The common checks, in order.

@@ -10,6 +10,11 @@ impl RequestId {
     pub fn new() -> Self {
         Self(ulid::Ulid::new())
     }
+
+    /// The id's text, written into `buf` (no allocation).
+    pub fn encode<'b>(&self, buf: &'b mut [u8; ulid::ULID_LEN]) -> &'b str {
+        self.0.array_to_str(buf)
+    }
 }
 
 impl Default for RequestId {
@@ -37,5 +42,7 @@ mod tests {
             .chars()
             .all(|c| "0123456789ABCDEFGHJKMNPQRSTVWXYZ".contains(c)));
         assert_ne!(a, b);
+        let id = RequestId::new();
+        assert_eq!(id.encode(&mut [0; 26]), id.to_string());
     }
 }

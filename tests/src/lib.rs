@@ -4,12 +4,15 @@
 pub mod contract;
 pub mod demo;
 pub mod dynamo;
+pub mod emf;
 pub mod endpoint;
 pub mod events;
 pub mod faults;
 pub mod http_client;
+pub mod lambda;
 pub mod openapi;
 pub mod processes;
+pub mod runtime_api;
 pub mod seed;
 pub mod tls;
 

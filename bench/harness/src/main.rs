@@ -272,8 +272,10 @@ fn cmd_warm(f: &Flags) -> Result<(), String> {
         .and_then(|v| v.last())
         .cloned()
         .unwrap_or_default();
-    let mut lines = warm::run(requests, warmup, max, false)?;
-    lines.extend(warm::run(requests, warmup, max, true)?);
+    // No telemetry, the log line alone, and the log line with the EMF document (as deployed).
+    let mut lines = warm::run(requests, warmup, max, false, false)?;
+    lines.extend(warm::run(requests, warmup, max, true, false)?);
+    lines.extend(warm::run(requests, warmup, max, true, true)?);
     lines.push(warm::reference(requests, warmup, max));
     lines.push(json!({"bench": "warm-rss", "peak_rss_kb": procfs::own_peak_rss_kb()}));
     for l in &mut lines {

@@ -162,7 +162,7 @@ pub fn markdown(path: &Path) -> Result<String, String> {
         );
         let _ = writeln!(
             md,
-            "| request | JSON log line | n | `handle` p50 | p90 | p99 | max | event parse p50 |"
+            "| request | telemetry | n | `handle` p50 | p90 | p99 | max | event parse p50 |"
         );
         let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
         for w in tagged("warm") {
@@ -170,10 +170,11 @@ pub fn markdown(path: &Path) -> Result<String, String> {
                 md,
                 "| {} | {} | {} | {:.1} µs |",
                 w["case"].as_str().unwrap_or(""),
-                if w["logs"] == true {
-                    "written (/dev/null)"
-                } else {
-                    "off"
+                match (w["logs"] == true, w["emf"] == true) {
+                    (true, true) => "log line + EMF (/dev/null)",
+                    (true, false) => "log line (/dev/null)",
+                    (false, true) => "EMF (/dev/null)",
+                    (false, false) => "off",
                 },
                 warm_cells(&w["handle"]),
                 f(&w["event_parse"]["p50_us"]),
@@ -267,6 +268,8 @@ pub fn markdown(path: &Path) -> Result<String, String> {
             let w = lines.iter().find(|l| {
                 l["bench"] == "warm"
                     && l["logs"] == true
+                    // Telemetry as deployed: with the EMF document where the run measured it.
+                    && l["emf"] != false
                     && l["case"] == "update-contact-pool: PUT name"
                     && if warm_tag.is_empty() {
                         l["tag"] == ""

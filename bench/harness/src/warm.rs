@@ -6,12 +6,14 @@
 //! between the runtime handing it the request and it handing the response back. Alternating
 //! bodies make every request a real write.
 
+use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use endpoints::Function;
 use serde_json::{json, Value};
 use shared::auth_cache::AuthCache;
+use shared::metrics::{Metrics, Sink, WriteDocument, DEFAULT_NAMESPACE};
 use shared::pipeline::Services;
 use shared::store::memory::MemoryStore;
 
@@ -145,12 +147,14 @@ pub fn reference(requests: usize, warmup: usize, max: Duration) -> Value {
 
 /// Runs every case for `requests` requests or `max` time, whichever comes first, after
 /// `warmup` unmeasured ones. With `logs`, the function's JSON log line of every request is
-/// written, as on Lambda, to `/dev/null` instead of stdout.
+/// written, as on Lambda, to `/dev/null` instead of stdout; with `emf`, its EMF metrics
+/// document too (`shared::metrics`), to `/dev/null` as well.
 pub fn run(
     requests: usize,
     warmup: usize,
     max: Duration,
     logs: bool,
+    emf: bool,
 ) -> Result<Vec<Value>, String> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -172,7 +176,21 @@ pub fn run(
         let seeded = seed(store.as_ref(), 1)
             .await
             .map_err(|e| format!("seed: {e}"))?;
-        let svc = Services::new(store).with_auth_cache(AuthCache::new(30, 1024));
+        let mut svc = Services::new(store).with_auth_cache(AuthCache::new(30, 1024));
+        if emf {
+            let null = std::sync::Mutex::new(
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open("/dev/null")
+                    .map_err(|e| format!("/dev/null: {e}"))?,
+            );
+            let write: WriteDocument = Arc::new(move |doc: &[u8]| {
+                if let Ok(mut f) = null.lock() {
+                    let _ = f.write_all(doc);
+                }
+            });
+            svc = svc.with_metrics(Metrics::new(DEFAULT_NAMESPACE, Sink::To(write)));
+        }
         let mut out = Vec::new();
         for case in cases() {
             let pool = (case.pool)(&seeded);
@@ -214,7 +232,7 @@ pub fn run(
                 ));
             }
             out.push(json!({
-                "bench": "warm", "case": case.name, "logs": logs,
+                "bench": "warm", "case": case.name, "logs": logs, "emf": emf,
                 "handle": summarize(&mut handle).to_json(),
                 "event_parse": summarize(&mut parse).to_json(),
                 "seconds": started.elapsed().as_secs_f64(),

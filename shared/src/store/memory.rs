@@ -2,6 +2,7 @@
 //! makes every operation atomic; the invariants are the DynamoDB adapter's.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -102,11 +103,24 @@ impl State {
 #[derive(Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
+    calls: AtomicU64,
 }
 
 impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// How many request-path operations this store has served (as the DynamoDB adapter counts
+    /// the operations it sends), each also counted for the request it serves
+    /// ([`crate::metrics::count_store_call`]).
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    fn count(&self) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        crate::metrics::count_store_call();
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -135,6 +149,7 @@ fn owned<T: Clone>(
 #[async_trait]
 impl ApiKeys for MemoryStore {
     async fn find_api_key(&self, hash: &KeyHash) -> Result<Option<ApiKeyRecord>, StoreError> {
+        self.count();
         Ok(self.lock().keys.get(hash).cloned())
     }
 }
@@ -142,6 +157,7 @@ impl ApiKeys for MemoryStore {
 #[async_trait]
 impl ContactPools for MemoryStore {
     async fn get_contact_pool(&self, org_id: OrgId, id: PoolId) -> Result<ContactPool, StoreError> {
+        self.count();
         owned(self.lock().contact_pools.get(&id), |p| p.org_id, org_id)
     }
 
@@ -153,6 +169,7 @@ impl ContactPools for MemoryStore {
         pre: &Precondition,
         now: Timestamp,
     ) -> Result<ContactPool, StoreError> {
+        self.count();
         self.lock().update_contact_pool(org_id, id, patch, pre, now)
     }
 
@@ -165,6 +182,7 @@ impl ContactPools for MemoryStore {
         now: Timestamp,
         idempotency: &Idempotency,
     ) -> Result<Written<ContactPool>, StoreError> {
+        self.count();
         let mut state = self.lock();
         if let Some(record) = state.live_record(idempotency, now) {
             return Ok(Written::Recorded(record));
@@ -188,6 +206,7 @@ impl GuardrailPools for MemoryStore {
         org_id: OrgId,
         id: PoolId,
     ) -> Result<GuardrailPool, StoreError> {
+        self.count();
         owned(self.lock().guardrail_pools.get(&id), |p| p.org_id, org_id)
     }
 
@@ -199,6 +218,7 @@ impl GuardrailPools for MemoryStore {
         pre: &Precondition,
         now: Timestamp,
     ) -> Result<GuardrailPool, StoreError> {
+        self.count();
         // Every condition is checked before anything changes, so the change is whole or none.
         let (pool, _) = self
             .lock()
@@ -215,6 +235,7 @@ impl GuardrailPools for MemoryStore {
         now: Timestamp,
         idempotency: &Idempotency,
     ) -> Result<Written<GuardrailPool>, StoreError> {
+        self.count();
         let mut state = self.lock();
         if let Some(record) = state.live_record(idempotency, now) {
             return Ok(Written::Recorded(record));
@@ -239,6 +260,7 @@ impl IdempotencyRecords for MemoryStore {
         idempotency: &Idempotency,
         now: Timestamp,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        self.count();
         Ok(self.lock().live_record(idempotency, now))
     }
 }

@@ -1,6 +1,7 @@
 //! `local-api`: both functions at `http://127.0.0.1:$PORT` (default 3000). Without
 //! `TABLE_NAME`, on an in-memory store seeded with demo data; with it, on that DynamoDB table
-//! (endpoint from `AWS_ENDPOINT_URL_DYNAMODB`), seeding nothing.
+//! (endpoint from `AWS_ENDPOINT_URL_DYNAMODB`), seeding nothing. Each request's JSON log line
+//! and EMF metrics document (API.md §6) go to stderr, as the functions write them to stdout.
 
 use std::error::Error;
 use std::net::Ipv4Addr;
@@ -11,6 +12,7 @@ use local_api::{demo, serve, DEFAULT_PORT};
 use shared::auth_cache::AuthCache;
 use shared::clock::{Clock, SystemClock};
 use shared::config::Config;
+use shared::metrics::{Metrics, Sink};
 use shared::pipeline::Services;
 use shared::store::dynamodb::DynamoStore;
 use shared::store::memory::MemoryStore;
@@ -18,7 +20,8 @@ use tokio::net::TcpListener;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    // Logs go to stderr: stdout is the startup printout people copy curl commands from.
+    // Logs and metrics go to stderr: stdout is the startup printout people copy curl commands
+    // from.
     shared::telemetry::init_stderr();
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
@@ -43,6 +46,7 @@ async fn run() -> Result<(), Box<dyn Error>> {
         .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
     let base_url = format!("http://{}", listener.local_addr()?);
 
+    let metrics = Metrics::from_env(Sink::Stderr);
     let svc = match Config::from_env().table_name {
         Some(table) => {
             let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
@@ -56,7 +60,8 @@ async fn run() -> Result<(), Box<dyn Error>> {
             print!("{}", demo::banner(&base_url));
             Services::new(Arc::new(store)).with_auth_cache(cache)
         }
-    };
+    }
+    .with_metrics(metrics);
     // Handlers go in before `listening on`: a signal sent as soon as that line shows must
     // stop the server cleanly, not kill it.
     let shutdown = shutdown_signal()?;

@@ -50,8 +50,11 @@ impl DynamoStore {
         self.calls.load(Ordering::Relaxed)
     }
 
+    /// One operation sent: for this store's total, and for the request it serves
+    /// ([`crate::metrics::count_store_call`]).
     fn count(&self) {
         self.calls.fetch_add(1, Ordering::Relaxed);
+        crate::metrics::count_store_call();
     }
 
     pub fn client(&self) -> &Client {

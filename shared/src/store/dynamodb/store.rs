@@ -333,6 +333,9 @@ impl GuardrailPools for DynamoStore {
             return guardrail_from_item(&item);
         };
         for attempt in 1..=MAX_SLUG_CHANGE_ATTEMPTS {
+            if attempt > 1 {
+                crate::metrics::count_transaction_retry();
+            }
             let pool = self.owned_guardrail(org_id, id).await?;
             pre.require(pool.version)?;
             if pool.slug == *slug {
