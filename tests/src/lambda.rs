@@ -2,89 +2,21 @@
 //! under a [`FakeRuntimeApi`](crate::runtime_api::FakeRuntimeApi), as Lambda runs them, with all
 //! they print kept for the test to read.
 //!
-//! The binaries are the ones cargo builds beside this test executable (`<target>/<profile>/`);
-//! the first use in a test binary runs `cargo build -p update-contact-pool -p
-//! patch-guardrail-pool` so they are never stale (a no-op when they are built already), the same
-//! way [`crate::processes`] builds `poolctl` and `local-api`.
+//! The binaries are the ones cargo builds beside this test executable, built and fresh by
+//! [`crate::processes::bin`].
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 /// The function binaries.
 pub const FUNCTIONS: [&str; 2] = ["update-contact-pool", "patch-guardrail-pool"];
 
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test executable's path");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("the test executable is in <target>/<profile>/deps")
-        .to_owned()
-}
-
-fn build_once() {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let dir = profile_dir();
-        let target = dir.parent().expect("the target directory");
-        let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .expect("the workspace");
-        let mut cmd = Command::new(option_env!("CARGO").unwrap_or("cargo"));
-        cmd.arg("build")
-            .arg("--quiet")
-            .arg("--manifest-path")
-            .arg(workspace.join("Cargo.toml"))
-            .arg("--target-dir")
-            .arg(target);
-        // As in `processes`: what cargo set for this test process describes this package, and
-        // a changed value would rebuild build scripts that watch it.
-        for (k, _) in std::env::vars_os() {
-            let k = k.to_string_lossy();
-            if k.starts_with("CARGO_PKG_")
-                || [
-                    "CARGO_MANIFEST_DIR",
-                    "CARGO_MANIFEST_PATH",
-                    "CARGO_CRATE_NAME",
-                    "CARGO_BIN_NAME",
-                    "CARGO_PRIMARY_PACKAGE",
-                    "CARGO_TARGET_TMPDIR",
-                    "CARGO_RUSTC_CURRENT_DIR",
-                ]
-                .contains(&k.as_ref())
-            {
-                cmd.env_remove(k.as_ref());
-            }
-        }
-        for f in FUNCTIONS {
-            cmd.args(["-p", f]);
-        }
-        match dir.file_name().and_then(|n| n.to_str()) {
-            Some("debug") | None => {}
-            Some("release") => {
-                cmd.arg("--release");
-            }
-            Some(other) => {
-                cmd.args(["--profile", other]);
-            }
-        }
-        let out = cmd.output().expect("run cargo build");
-        assert!(
-            out.status.success(),
-            "cargo build of the functions failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    });
-}
-
 /// The path of a function binary, built and fresh.
 pub fn function_bin(name: &str) -> PathBuf {
-    build_once();
-    let path = profile_dir().join(name);
-    assert!(path.is_file(), "{} was not built", path.display());
-    path
+    crate::processes::bin(name)
 }
 
 /// A running function binary.

@@ -1,8 +1,9 @@
-//! The workspace's binaries as real processes: `poolctl` runs and `local-api` servers.
+//! The workspace's binaries as real processes: `poolctl` runs and `local-api` servers (the
+//! function binaries under a fake Runtime API are [`crate::lambda`]'s).
 //!
 //! The binaries are the ones cargo builds beside this test executable (`<target>/<profile>/`);
-//! the first use in a test binary runs `cargo build -p poolctl -p local-api` so they are never
-//! stale (a no-op when `make test` already built them).
+//! the first use in a test binary runs one `cargo build` of all of them ([`BINARIES`]) so they
+//! are never stale (a no-op when `make test` already built them).
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -13,8 +14,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-/// The binaries this module runs.
-const BINARIES: [&str; 2] = ["poolctl", "local-api"];
+/// The binaries [`bin`] builds: the tools and the functions.
+const BINARIES: [&str; 4] = [
+    "poolctl",
+    "local-api",
+    crate::lambda::FUNCTIONS[0],
+    crate::lambda::FUNCTIONS[1],
+];
 
 /// `<target>/<profile>`: this test executable lives in its `deps/`.
 fn profile_dir() -> PathBuf {
@@ -76,7 +82,7 @@ fn build_once() {
         let out = cmd.output().expect("run cargo build");
         assert!(
             out.status.success(),
-            "cargo build -p poolctl -p local-api failed:\n{}",
+            "cargo build of {BINARIES:?} failed:\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
     });
