@@ -56,8 +56,12 @@ mod tests {
         let guardrail = data::guardrail_pools(now).expect("valid demo data");
         assert!(contact.iter().all(|p| p.id != UNKNOWN_POOL_ID));
         assert!(guardrail.iter().all(|p| p.id != UNKNOWN_POOL_ID));
-        assert!(contact.iter().any(|p| p.id == CONTACT_POOL_ID && p.org_id == ORG_ID));
-        assert!(guardrail.iter().any(|p| p.id == GUARDRAIL_POOL_ID && p.org_id == ORG_ID));
+        assert!(contact
+            .iter()
+            .any(|p| p.id == CONTACT_POOL_ID && p.org_id == ORG_ID));
+        assert!(guardrail
+            .iter()
+            .any(|p| p.id == GUARDRAIL_POOL_ID && p.org_id == ORG_ID));
         assert!(guardrail
             .iter()
             .any(|p| p.id == OTHER_GUARDRAIL_POOL_ID && p.slug.as_str() == TAKEN_SLUG));
