@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds a LOCAL STAND-IN for AWS's Lambda base image `public.ecr.aws/lambda/provided:al2023`,
-# for the architecture given (arm64, the default and what template.yaml deploys, or x86_64).
+# Builds a LOCAL STAND-IN for AWS's Lambda base image `public.ecr.aws/lambda/provided:al2023-<arch>`
+# (the name `sam local` looks for), for the architecture given (arm64, the default and what
+# template.yaml deploys, or x86_64).
 #
 # Why a stand-in: `sam local` runs each function in a container built on that image, and this
 # project's machines reach no image registry (neither Docker Hub nor ECR), so AWS's image cannot
@@ -21,7 +22,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib/arm64-toolchain.sh
 
 ARCH="${1:-arm64}"
-IMAGE="public.ecr.aws/lambda/provided:al2023"
+IMAGE="public.ecr.aws/lambda/provided:al2023-$ARCH"
 case "$ARCH" in
     arm64) deb_arch=arm64 platform=linux/arm64 ;;
     x86_64) deb_arch=amd64 platform=linux/amd64 ;;
@@ -81,9 +82,9 @@ ENTRYPOINT ["/lambda-entrypoint.sh"]
 EOF
 
 # SAM builds its `…:al2023-rapid-<arch>` image on the base only when that image is missing:
-# drop the ones built on an earlier stand-in.
+# drop the one built on an earlier stand-in.
 docker image ls --format '{{.Repository}}:{{.Tag}}' |
-    { grep -E "^public.ecr.aws/lambda/provided:al2023-rapid-" || true; } | xargs -r docker rmi -f >/dev/null
+    { grep -Fx "public.ecr.aws/lambda/provided:al2023-rapid-$ARCH" || true; } | xargs -r docker rmi -f >/dev/null
 DOCKER_BUILDKIT=0 docker build -q --platform "$platform" -t "$IMAGE" "$work" >/dev/null
 got="$(docker image inspect -f '{{.Os}}/{{.Architecture}}' "$IMAGE")"
 [ "$got" = "$platform" ] || { echo "$IMAGE is $got, not $platform" >&2; exit 1; }
