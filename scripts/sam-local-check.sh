@@ -151,6 +151,14 @@ for s in 200 401 403 404 409 412 422; do
 done
 timing "sam local start-api (the README's curl commands)"
 
+# A function that failed shows as an `Error: …` line on its stderr (main returning Err). One of
+# them, `… IncompleteMessage`, would be the runtime's long poll of GET /next cut by the emulator
+# stopping after the answer was sent (README, "sam local here"): not seen with this SAM, and
+# counted as a failure too if it appears, so that a real error is never waved through.
+if grep -H '^Error: ' "$WORK"/invoke-*.log "$API_LOG" >"$WORK/errors.txt"; then
+    fail "function errors on stderr ($WORK/errors.txt): $(head -n 5 "$WORK/errors.txt")"
+fi
+
 echo "sam-local-check: $((SECONDS - started)) s" >&2
 if [ "$failed" -ne 0 ]; then
     echo "sam local start-api log (last lines):" >&2
