@@ -1,4 +1,4 @@
-.PHONY: setup test run run-dynamodb load bench fmt lint lint-deploy venv fuzz schemathesis lambda-check sam-build help
+.PHONY: setup test run run-dynamodb load bench fmt lint lint-deploy venv fuzz schemathesis lambda-check sam-build sam-dynamodb sam-local help
 
 ## Installs Rust components, Java 17 and DynamoDB Local.
 setup:
@@ -58,6 +58,15 @@ lambda-check:
 ## sam build without Docker: both functions as arm64 `bootstrap`s in .aws-sam/build/.
 sam-build:
 	bash scripts/sam-build.sh
+
+## DynamoDB Local on 127.0.0.1:8000 with the demo data, for `sam local` (sam/local-env.json).
+sam-dynamodb:
+	bash scripts/run-dynamodb.sh --no-api
+
+## sam local invoke (every file in events/) and sam local start-api (the README's curl
+## commands) on the arm64 build, in Docker under qemu, on DynamoDB Local.
+sam-local:
+	bash scripts/sam-local-check.sh
 
 ## Lists these targets.
 help:

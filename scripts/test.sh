@@ -24,6 +24,7 @@ bash scripts/cargo-lambda-check.sh
 bash scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
 # Contract fuzzing of local-api against openapi.yaml (scripts/schemathesis.sh 200 for more).
 bash scripts/schemathesis.sh "${SCHEMATHESIS_EXAMPLES:-25}"
+bash scripts/sam-local-check.sh # Docker, arm64 sam build under qemu: every event via sam local invoke, curls via start-api
 
 # One closing line with the totals of every `cargo test` binary (doc tests included).
 awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, i }' \

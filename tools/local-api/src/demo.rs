@@ -1,9 +1,12 @@
-//! The embedded default's demo data: one organization with keys of every scope combination and
-//! pools of both kinds, a second organization whose pools the demo keys cannot see, and curl
+//! The project's one set of demo data: one organization with keys of every scope combination
+//! and pools of both kinds, a second organization whose pools the demo keys cannot see, and curl
 //! commands that show the answers a caller meets first.
 //!
-//! The ids and keys are fixed so the README can show them. They exist only in the in-memory
-//! store of a `local-api` started without `TABLE_NAME`.
+//! The ids and keys are fixed so the README can show them, and the same everywhere: the
+//! in-memory store of a `local-api` started without `TABLE_NAME` (`make run`), the DynamoDB
+//! Local table of `make run-dynamodb` and of `sam local` (seeded by `pool-tests`'
+//! `seed_demo` example), and the example events in `events/` (`pool_tests::demo`). The demo
+//! keys are public: never seed them into a deployed table.
 
 use std::fmt::Write;
 
@@ -145,8 +148,13 @@ pub fn guardrail_pools(now: Timestamp) -> Result<Vec<GuardrailPool>, String> {
     .collect()
 }
 
-/// Stores the demo keys and pools.
+/// Stores the demo keys and pools. What is already there (a table seeded before) is left as it
+/// is, so seeding twice is fine.
 pub async fn seed(store: &dyn StoreAdmin, now: Timestamp) -> Result<(), StoreError> {
+    let existing_is_fine = |r: Result<(), StoreError>| match r {
+        Err(StoreError::AlreadyExists) => Ok(()),
+        other => other,
+    };
     for k in KEYS {
         let record = ApiKeyRecord {
             key_id: k.key_id.into(),
@@ -155,14 +163,18 @@ pub async fn seed(store: &dyn StoreAdmin, now: Timestamp) -> Result<(), StoreErr
             status: KeyStatus::Active,
             expires_at: None,
         };
-        store.create_api_key(&KeyHash::of(k.key), &record).await?;
+        existing_is_fine(store.create_api_key(&KeyHash::of(k.key), &record).await)?;
     }
     let bad_demo = |e: String| StoreError::Internal(format!("demo data: {e}").into());
     for p in contact_pools(now).map_err(bad_demo)? {
-        store.create_contact_pool(&p).await?;
+        existing_is_fine(store.create_contact_pool(&p).await)?;
     }
     for p in guardrail_pools(now).map_err(bad_demo)? {
-        store.create_guardrail_pool(&p).await?;
+        match store.create_guardrail_pool(&p).await {
+            // Seeded before: the pool (or one renamed to its slug) holds the slug already.
+            Err(StoreError::SlugTaken) => {}
+            other => existing_is_fine(other)?,
+        }
     }
     Ok(())
 }
@@ -306,14 +318,18 @@ pub fn examples() -> Vec<Example> {
     ]
 }
 
-/// What the embedded default prints before it listens: the data, the keys with their scopes,
-/// and the examples as curl commands, each under a `# <status>: <what>` line.
+/// What the embedded default prints before it listens: a line saying so, then [`listing`].
 pub fn banner(base_url: &str) -> String {
+    format!(
+        "local-api: embedded in-memory store with demo data (gone when it stops; set TABLE_NAME to use DynamoDB)\n{}",
+        listing(base_url)
+    )
+}
+
+/// The data, the keys with their scopes, and the examples as curl commands against
+/// `base_url`, each under a `# <status>: <what>` line (also printed by `make run-dynamodb`).
+pub fn listing(base_url: &str) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "local-api: embedded in-memory store with demo data (gone when it stops; set TABLE_NAME to use DynamoDB)"
-    );
     let _ = writeln!(out, "\norganization {ORG_ID}");
     let _ = writeln!(out, "  API keys (Authorization: Bearer <key>):");
     for k in KEYS {
