@@ -240,9 +240,6 @@ impl DynamoStore {
         idempotency: &Idempotency,
     ) -> Result<Written<ContactPool>, StoreError> {
         for attempt in 1..=MAX_SLUG_CHANGE_ATTEMPTS {
-            if attempt > 1 {
-                crate::metrics::count_transaction_retry();
-            }
             let (pool, record) = self
                 .read_two(keys::contact_pool(id), record_pk(idempotency))
                 .await?;
@@ -290,9 +287,6 @@ impl DynamoStore {
         idempotency: &Idempotency,
     ) -> Result<Written<GuardrailPool>, StoreError> {
         for attempt in 1..=MAX_SLUG_CHANGE_ATTEMPTS {
-            if attempt > 1 {
-                crate::metrics::count_transaction_retry();
-            }
             let (pool, record) = self
                 .read_two(keys::guardrail_pool(id), record_pk(idempotency))
                 .await?;

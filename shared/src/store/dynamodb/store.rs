@@ -234,9 +234,16 @@ fn is_owned_by(item: &Item, org_id: OrgId) -> bool {
         .is_some_and(|o| o == org_id)
 }
 
-/// Jittered exponential pause before another attempt: 10 ms, 20 ms, … capped at 160 ms, plus up
-/// to as much again at random, so contenders spread out (at most about 2 s over all attempts).
+/// Between attempt `attempt` and the next of a write retried on contention (each loop calls it
+/// where it goes round again): counts the retry for the request's metrics, then a jittered
+/// exponential pause: 10 ms, 20 ms, … capped at 160 ms, plus up to as much again at random, so
+/// contenders spread out (at most about 2 s over all attempts). After the last attempt there is
+/// no next one: nothing is counted or waited, and the caller answers at once.
 pub(super) async fn backoff(attempt: u32) {
+    if attempt >= MAX_SLUG_CHANGE_ATTEMPTS {
+        return;
+    }
+    crate::metrics::count_transaction_retry();
     let base = 10u64 << attempt.saturating_sub(1).min(4);
     let jitter = (uuid::Uuid::new_v4().as_u128() % u128::from(base)) as u64;
     tokio::time::sleep(Duration::from_millis(base + jitter)).await;
@@ -333,9 +340,6 @@ impl GuardrailPools for DynamoStore {
             return guardrail_from_item(&item);
         };
         for attempt in 1..=MAX_SLUG_CHANGE_ATTEMPTS {
-            if attempt > 1 {
-                crate::metrics::count_transaction_retry();
-            }
             let pool = self.owned_guardrail(org_id, id).await?;
             pre.require(pool.version)?;
             if pool.slug == *slug {
