@@ -58,10 +58,7 @@ for fn in "${FUNCTIONS[@]}"; do
         # The first invoke of a function starts it; give that time.
         out="$(cargo lambda invoke --invoke-address 127.0.0.1 --invoke-port "$port" \
             --output-format json --data-file "$event" "$fn" 2>&1)" || true
-        got="$(printf '%s' "$out" | python3 -c \
-            'import json,sys
-try: print(json.load(sys.stdin)["statusCode"])
-except Exception: print("none")')"
+        got="$(printf '%s' "$out" | response_status)"
         if [ "$got" = "$want" ]; then
             passed=$((passed + 1))
             echo "ok   $fn $name: $got" >&2

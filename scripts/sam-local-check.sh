@@ -105,10 +105,7 @@ invoke_events() {
         log="$WORK/invoke-$fn-$name.log"
         # stdout: the function's response, one JSON line; stderr: SAM's and the function's logs.
         out="$(sam_host_network local invoke "$(resource "$fn")" -e "$event" "${SAM_ARGS[@]}" 2>"$log")" || true
-        got="$(printf '%s' "$out" | tail -n 1 | python3 -c \
-            'import json,sys
-try: print(json.load(sys.stdin)["statusCode"])
-except Exception: print("none")')"
+        got="$(printf '%s' "$out" | tail -n 1 | response_status)"
         if [ "$got" = "$want" ]; then
             echo "ok   sam local invoke $fn $name: $got"
         else

@@ -45,8 +45,7 @@ arm64_dep() {
 }
 
 debian_rustc_install() {
-    local sudo="" version std_so llvm
-    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    local version std_so llvm
     mkdir -p "$ARM64_DIR/apt/lists/partial" "$ARM64_DIR/apt/cache/archives/partial" "$ARM64_DIR/debs"
     echo "fetching Debian's rustc-web and its $ARM64_TARGET standard library (apt-get)" >&2
     arm64_apt update -qq >/dev/null
@@ -59,10 +58,7 @@ debian_rustc_install() {
     llvm="$(arm64_dep "$std_so=$version" libllvm)"
     [ -n "$std_so" ] && [ -n "$llvm" ] || { echo "cannot read rustc-web's dependencies" >&2; return 1; }
     # The LLVM runtime (and whatever it needs) the ordinary way; the compiler itself privately.
-    if ! apt-cache policy "$llvm" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
-        $sudo apt-get update -qq
-    fi
-    $sudo apt-get install -y -qq --no-install-recommends "$llvm" >/dev/null
+    apt_install "$llvm"
     rm -f "$ARM64_DIR"/debs/*.deb
     (cd "$ARM64_DIR/debs" && arm64_apt download \
         "rustc-web=$version" "$std_so=$version" \

@@ -14,6 +14,11 @@
 #                         waits until LOG has a line matching PATTERN; fails with LOG if PID
 #                         exits first
 #   free_port             prints a free loopback port
+#   as_root CMD…          runs CMD as root (through sudo unless the script is root already)
+#   apt_install PKG…      installs Debian packages as root (apt-get update first only when the
+#                         package lists are too old to have them)
+#   response_status       reads a Lambda proxy response (JSON) on stdin and prints its
+#                         statusCode, or `none` when it is not one
 #   functions_list        prints the Lambda functions, one a line: the folders of functions/
 #                         (each is one crate whose package name is the folder's name)
 set -euo pipefail
@@ -95,8 +100,27 @@ if [ -z "${POOLS_COMMON_SH:-}" ]; then
         return 1
     }
 
+    as_root() {
+        if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+    }
+
+    apt_install() {
+        echo "installing $* (apt-get)" >&2
+        local install=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@")
+        if ! as_root "${install[@]}" >/dev/null; then
+            as_root apt-get update -qq
+            as_root "${install[@]}" >/dev/null
+        fi
+    }
+
     free_port() {
         python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+    }
+
+    response_status() {
+        python3 -c 'import json, sys
+try: print(json.load(sys.stdin)["statusCode"])
+except Exception: print("none")'
     }
 
     functions_list() {

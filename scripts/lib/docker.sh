@@ -21,32 +21,20 @@ DOCKERD_LOG="$ROOT/target/dockerd.log"
 # opens the interpreter at registration, so it works inside containers too).
 QEMU_AARCH64_CONF="/usr/lib/binfmt.d/qemu-aarch64.conf"
 
-docker_sudo() {
-    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
-}
-
-docker_apt_install() {
-    echo "installing $* (apt-get)" >&2
-    if ! DEBIAN_FRONTEND=noninteractive docker_sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null; then
-        docker_sudo apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive docker_sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-    fi
-}
-
 docker_install() {
-    command -v dockerd >/dev/null 2>&1 || docker_apt_install docker.io
+    command -v dockerd >/dev/null 2>&1 || apt_install docker.io
     command -v docker >/dev/null 2>&1 || { echo "docker.io installed no docker client" >&2; return 1; }
 }
 
 docker_arm64_emulation() {
-    [ -f "$QEMU_AARCH64_CONF" ] || docker_apt_install qemu-user-static
+    [ -f "$QEMU_AARCH64_CONF" ] || apt_install qemu-user-static
     [ -f "$QEMU_AARCH64_CONF" ] || { echo "qemu-user-static has no $QEMU_AARCH64_CONF" >&2; return 1; }
     if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
-        docker_sudo mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+        as_root mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
     fi
     if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
         # What systemd-binfmt or update-binfmts would do at boot, neither of which runs here.
-        grep -v '^#' "$QEMU_AARCH64_CONF" | docker_sudo tee /proc/sys/fs/binfmt_misc/register >/dev/null
+        grep -v '^#' "$QEMU_AARCH64_CONF" | as_root tee /proc/sys/fs/binfmt_misc/register >/dev/null
     fi
     grep -q '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64 ||
         { echo "binfmt_misc entry qemu-aarch64 is not enabled" >&2; return 1; }

